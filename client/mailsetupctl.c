@@ -1,0 +1,241 @@
+/* mailsetupctl.c: the command-line client of mailsetupd
+ *
+ * Parses the global options, finds the command in the table below, checks
+ * its arguments and runs it.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <string.h>
+
+#include "commands.h"
+#include "ctl-client.h"
+#include "mailsetup-error.h"
+
+#define DAEMON_ERROR_PREFIX "org.mailsetup.MailSetup1.Error."
+
+static const CtlCommand commands[] = {
+  { "lookup", N_("ADDRESS"),
+    N_("Show the settings to use for ADDRESS (offline)"),
+    1, 1, ctl_cmd_lookup },
+};
+
+static const CtlCommand *
+find_command (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      return &commands[i];
+
+  return NULL;
+}
+
+/* "lookup ADDRESS" (transfer full) */
+static char *
+command_usage (const CtlCommand *command)
+{
+  /* Not _(""): that is the catalogue's header. */
+  if (command->synopsis == NULL || *command->synopsis == '\0')
+    return g_strdup (command->name);
+
+  return g_strdup_printf ("%s %s", command->name, _(command->synopsis));
+}
+
+/* The command list for --help (transfer full). */
+static char *
+build_summary (void)
+{
+  g_autoptr(GString) out = g_string_new (_("Commands:"));
+  guint width = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *usage = command_usage (&commands[i]);
+
+      width = MAX (width, (guint) g_utf8_strlen (usage, -1));
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *usage = command_usage (&commands[i]);
+      guint pad = width - (guint) g_utf8_strlen (usage, -1) + 3;
+
+      g_string_append_printf (out, "\n  %s%*s%s", usage, (int) pad, "",
+                              _(commands[i].summary));
+    }
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* "Timeout" for org.mailsetup.MailSetup1.Error.Timeout (transfer none). */
+static const char *
+daemon_error_short_name (int code)
+{
+  const char *name = ms_error_dbus_name ((MsError) code);
+
+  g_assert (g_str_has_prefix (name, DAEMON_ERROR_PREFIX));
+  return name + strlen (DAEMON_ERROR_PREFIX);
+}
+
+/* The exit statuses for --help (transfer full). */
+static char *
+build_description (void)
+{
+  g_autoptr(GString) out = g_string_new (_("Exit status:"));
+  int half = (MS_ERROR_N_CODES + 1) / 2;
+
+  g_string_append_printf (out, "\n  %2d  %s", CTL_EXIT_OK, _("Success"));
+  g_string_append_printf (out, "\n  %2d  %s", CTL_EXIT_FAILURE,
+                          _("Any other failure"));
+  g_string_append_printf (out, "\n  %2d  %s", CTL_EXIT_USAGE,
+                          _("Usage error, or the daemon refused the "
+                            "arguments (InvalidArgs)"));
+  g_string_append_printf (out, "\n  %2d  %s", CTL_EXIT_UNREACHABLE,
+                          _("The daemon cannot be reached (no session bus, "
+                            "cannot be started, no reply)"));
+  g_string_append_printf (out, "\n  %s",
+                          _("The daemon's errors, "
+                            "org.mailsetup.MailSetup1.Error.NAME:"));
+
+  /* Two columns, read downwards, to keep --help short. */
+  for (int row = 0; row < half; row++)
+    {
+      g_string_append_printf (out, "\n  %2d  %-24s",
+                              CTL_EXIT_DAEMON_ERROR + row,
+                              daemon_error_short_name (row));
+      if (row + half < MS_ERROR_N_CODES)
+        g_string_append_printf (out, "%2d  %s",
+                                CTL_EXIT_DAEMON_ERROR + row + half,
+                                daemon_error_short_name (row + half));
+    }
+
+  g_string_append_printf (out, "\n\n%s",
+                          _("With --json, results go to standard output as JSON, and so do\n"
+                            "the daemon's errors, as {\"error\": NAME, "
+                            "\"message\": TEXT}."));
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static int
+usage_error (const char *message)
+{
+  g_printerr ("mailsetupctl: %s\n", message);
+  g_printerr (_("Try “%s” for more information."), "mailsetupctl --help");
+  g_printerr ("\n");
+
+  return CTL_EXIT_USAGE;
+}
+
+/* Arguments arrive in the locale's encoding, and the bus takes UTF-8.  Bytes
+ * that already are UTF-8 are kept as they are, since a script running
+ * under LANG=C still passes UTF-8 addresses. */
+static char **
+arguments_to_utf8 (char **args, GError **error)
+{
+  g_autoptr(GPtrArray) converted = g_ptr_array_new_with_free_func (g_free);
+
+  for (gsize i = 0; args != NULL && args[i] != NULL; i++)
+    {
+      char *arg;
+
+      if (g_utf8_validate (args[i], -1, NULL))
+        arg = g_strdup (args[i]);
+      else
+        arg = g_locale_to_utf8 (args[i], -1, NULL, NULL, NULL);
+      if (arg == NULL)
+        {
+          g_autofree char *shown = g_utf8_make_valid (args[i], -1);
+
+          g_set_error (error, G_CONVERT_ERROR, G_CONVERT_ERROR_ILLEGAL_SEQUENCE,
+                       _("The argument “%s” is not text in this locale's "
+                         "encoding"), shown);
+          return NULL;
+        }
+      g_ptr_array_add (converted, arg);
+    }
+  g_ptr_array_add (converted, NULL);
+
+  return (char **) g_ptr_array_free (g_steal_pointer (&converted), FALSE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtlClient) client = NULL;
+  g_autofree char *summary = NULL;
+  g_autofree char *description = NULL;
+  g_auto(GStrv) remaining = NULL;
+  g_auto(GStrv) args = NULL;
+  gboolean json = FALSE;
+  gboolean version = FALSE;
+  const CtlCommand *command;
+  guint n_args;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      N_("Print results and errors as JSON"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+      N_("Show the version and exit"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &remaining,
+      NULL, NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  summary = build_summary ();
+  description = build_description ();
+
+  context = g_option_context_new (_("COMMAND [ARGUMENT…]"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, summary);
+  g_option_context_set_description (context, description);
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+
+  if (version)
+    {
+      g_print ("mailsetupctl %s\n", PACKAGE_VERSION);
+      return CTL_EXIT_OK;
+    }
+
+  if (remaining == NULL || remaining[0] == NULL)
+    return usage_error (_("No command given"));
+
+  command = find_command (remaining[0]);
+  if (command == NULL)
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("Unknown command “%s”"), remaining[0]);
+
+      return usage_error (message);
+    }
+
+  n_args = g_strv_length (remaining) - 1;
+  if (n_args < command->min_args || n_args > command->max_args)
+    {
+      g_autofree char *usage = command_usage (command);
+      g_autofree char *message = g_strdup_printf (_("Usage: mailsetupctl %s"),
+                                                  usage);
+
+      return usage_error (message);
+    }
+
+  args = arguments_to_utf8 (remaining + 1, &error);
+  if (args == NULL)
+    return usage_error (error->message);
+
+  client = ctl_client_new (json);
+
+  return command->run (client, (const char * const *) args);
+}

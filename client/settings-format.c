@@ -1,0 +1,397 @@
+/* settings-format.c: mail settings as text for people
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "settings-format.h"
+
+#include <glib/gi18n.h>
+
+/* Values line up in this column, under top-level and indented labels alike. */
+#define VALUE_COLUMN 14
+#define WRAP_WIDTH 72
+
+static guint
+display_width (const char *str)
+{
+  guint width = 0;
+
+  for (const char *p = str; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iszerowidth (c))
+        continue;
+      width += g_unichar_iswide (c) ? 2 : 1;
+    }
+
+  return width;
+}
+
+static void
+append_spaces (GString *out, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    g_string_append_c (out, ' ');
+}
+
+static void
+append_field (GString *out, guint indent, const char *label,
+              const char *value)
+{
+  guint used = indent + display_width (label);
+
+  append_spaces (out, indent);
+  g_string_append (out, label);
+  if (value != NULL && *value != '\0')
+    {
+      /* A translated label may be wider than the column; keep one space. */
+      append_spaces (out, used < VALUE_COLUMN ? VALUE_COLUMN - used : 1);
+      g_string_append (out, value);
+    }
+  g_string_append_c (out, '\n');
+}
+
+/* (transfer none): the string at @key, or NULL if it is absent, empty or
+ * not a string.  It lives as long as @settings. */
+static const char *
+lookup_string (GVariant *settings, const char *key)
+{
+  const char *value = NULL;
+
+  if (!g_variant_lookup (settings, key, "&s", &value) || *value == '\0')
+    return NULL;
+
+  return value;
+}
+
+static guint
+lookup_port (GVariant *settings, const char *key)
+{
+  guint16 port = 0;
+
+  if (!g_variant_lookup (settings, key, "q", &port))
+    return 0;
+
+  return port;
+}
+
+/* How mail programs label the two ways of doing TLS (transfer none). */
+static const char *
+security_label (const char *security)
+{
+  if (g_strcmp0 (security, "tls") == 0)
+    return _("SSL/TLS");
+  if (g_strcmp0 (security, "starttls") == 0)
+    return _("STARTTLS");
+
+  return security;
+}
+
+/* "993, SSL/TLS", or whichever half is known (transfer full). */
+static char *
+format_port (guint port, const char *security)
+{
+  const char *label = security_label (security);
+
+  if (port != 0 && label != NULL)
+    return g_strdup_printf (_("%u, %s"), port, label);
+  if (port != 0)
+    return g_strdup_printf ("%u", port);
+
+  return g_strdup (label);
+}
+
+/* The first lines of an IMAP or SMTP section; @prefix is "imap" or "smtp".
+ * Returns FALSE, appending nothing, when @settings has none of its keys. */
+static gboolean
+append_endpoint (GString *out, GVariant *settings, const char *prefix,
+                 const char *heading)
+{
+  g_autofree char *host_key = g_strconcat (prefix, "-host", NULL);
+  g_autofree char *port_key = g_strconcat (prefix, "-port", NULL);
+  g_autofree char *security_key = g_strconcat (prefix, "-security", NULL);
+  const char *host = lookup_string (settings, host_key);
+  guint port = lookup_port (settings, port_key);
+  const char *security = lookup_string (settings, security_key);
+  g_autofree char *port_text = format_port (port, security);
+
+  if (host == NULL && port_text == NULL)
+    return FALSE;
+
+  g_string_append_printf (out, "\n%s\n", heading);
+  if (host != NULL)
+    append_field (out, 2, _("Server:"), host);
+  if (port_text != NULL)
+    append_field (out, 2, _("Port:"), port_text);
+
+  return TRUE;
+}
+
+static void
+append_imap_username (GString *out, GVariant *settings)
+{
+  const char *username = lookup_string (settings, "imap-username");
+  g_autofree const char **candidates = NULL;
+  g_autoptr(GPtrArray) others = g_ptr_array_new ();
+  g_autofree char *others_text = NULL;
+  g_autofree char *text = NULL;
+
+  /* The first candidate is the one the daemon tries first; the rest are
+   * what to type if the server refuses it. */
+  if (g_variant_lookup (settings, "imap-username-candidates", "^a&s",
+                        &candidates))
+    {
+      for (gsize i = 0; candidates[i] != NULL; i++)
+        {
+          if (*candidates[i] == '\0')
+            continue;
+          if (username == NULL)
+            username = candidates[i];
+          else if (g_strcmp0 (candidates[i], username) != 0)
+            g_ptr_array_add (others, (gpointer) candidates[i]);
+        }
+    }
+
+  if (username == NULL)
+    return;
+
+  if (others->len == 0)
+    {
+      append_field (out, 2, _("User name:"), username);
+      return;
+    }
+
+  g_ptr_array_add (others, NULL);
+  /* Translators: separates user names to try one after the other. */
+  others_text = g_strjoinv (_(", then "), (char **) others->pdata);
+  /* Translators: a user name, then the ones to try if a server refuses it. */
+  text = g_strdup_printf (_("%s  (if that is refused: %s)"), username,
+                          others_text);
+  append_field (out, 2, _("User name:"), text);
+}
+
+/* One smtp-alternatives entry, e.g. "port 465, SSL/TLS", naming the host
+ * and user name only where they differ from the main ones (transfer full),
+ * or NULL if it holds nothing to show. */
+static char *
+format_alternative (GVariant *alternative, const char *main_host,
+                    const char *main_username)
+{
+  const char *host = lookup_string (alternative, "host");
+  guint port = lookup_port (alternative, "port");
+  const char *security = security_label (lookup_string (alternative,
+                                                        "security"));
+  const char *username = lookup_string (alternative, "username");
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+
+  if (host != NULL && g_strcmp0 (host, main_host) != 0)
+    g_ptr_array_add (parts, g_strdup (host));
+  if (port != 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("port %u"), port));
+  if (security != NULL)
+    g_ptr_array_add (parts, g_strdup (security));
+  if (username != NULL && g_strcmp0 (username, main_username) != 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("user name %s"), username));
+
+  if (parts->len == 0)
+    return NULL;
+
+  g_ptr_array_add (parts, NULL);
+  return g_strjoinv (", ", (char **) parts->pdata);
+}
+
+static void
+append_smtp_extras (GString *out, GVariant *settings)
+{
+  const char *host = lookup_string (settings, "smtp-host");
+  const char *username = lookup_string (settings, "smtp-username");
+  g_autoptr(GVariant) alternatives = NULL;
+  guint64 max_size = 0;
+  guint shown = 0;
+
+  if (username != NULL)
+    append_field (out, 2, _("User name:"), username);
+
+  alternatives = g_variant_lookup_value (settings, "smtp-alternatives",
+                                         G_VARIANT_TYPE ("aa{sv}"));
+  if (alternatives != NULL)
+    {
+      gsize n = g_variant_n_children (alternatives);
+
+      for (gsize i = 0; i < n; i++)
+        {
+          g_autoptr(GVariant) alternative =
+            g_variant_get_child_value (alternatives, i);
+          g_autofree char *text = format_alternative (alternative, host,
+                                                      username);
+
+          if (text == NULL)
+            continue;
+          append_field (out, 2, shown == 0 ? _("Otherwise:") : _("Or:"),
+                        text);
+          shown++;
+        }
+    }
+
+  if (g_variant_lookup (settings, "smtp-max-message-size", "t", &max_size)
+      && max_size > 0)
+    {
+      g_autofree char *size = g_format_size_full (max_size,
+                                                  G_FORMAT_SIZE_IEC_UNITS);
+      /* Translators: %s is a size such as "20.0 MB". */
+      g_autofree char *text = g_strdup_printf (_("%s per message"), size);
+
+      append_field (out, 2, _("Size limit:"), text);
+    }
+}
+
+static void
+append_password (GString *out, GVariant *settings)
+{
+  const char *kind = lookup_string (settings, "password-kind");
+  const char *hint = lookup_string (settings, "password-hint");
+  const char *url = lookup_string (settings, "password-url");
+  const char *kind_text = kind;
+
+  if (kind == NULL && hint == NULL && url == NULL)
+    return;
+
+  if (g_strcmp0 (kind, "app-specific") == 0)
+    kind_text = _("an app-specific password");
+
+  append_field (out, 0, _("Password:"), kind_text);
+  if (hint != NULL)
+    ctl_text_wrap (out, hint, 2, WRAP_WIDTH);
+  if (url != NULL)
+    append_field (out, 2, _("Create one:"), url);
+}
+
+static void
+append_title (GString *out, GVariant *settings)
+{
+  const char *name = lookup_string (settings, "display-name");
+  const char *address = lookup_string (settings, "address");
+
+  if (name == NULL)
+    name = lookup_string (settings, "provider");
+
+  /* Translators: "iCloud Mail settings for jane@icloud.com" */
+  if (name != NULL && address != NULL)
+    g_string_append_printf (out, _("%s settings for %s"), name, address);
+  else if (name != NULL)
+    g_string_append_printf (out, _("%s settings"), name);
+  else if (address != NULL)
+    g_string_append_printf (out, _("Mail settings for %s"), address);
+  else
+    g_string_append (out, _("Mail settings"));
+  g_string_append_c (out, '\n');
+}
+
+void
+ctl_settings_format (GString *out, GVariant *settings)
+{
+  const char *documentation = lookup_string (settings, "documentation-url");
+  gsize before_tail;
+
+  g_return_if_fail (g_variant_is_of_type (settings, G_VARIANT_TYPE_VARDICT));
+
+  append_title (out, settings);
+
+  if (append_endpoint (out, settings, "imap", _("Incoming mail (IMAP)")))
+    append_imap_username (out, settings);
+  if (append_endpoint (out, settings, "smtp", _("Outgoing mail (SMTP)")))
+    append_smtp_extras (out, settings);
+
+  /* The password and help lines form one block after a blank line. */
+  g_string_append_c (out, '\n');
+  before_tail = out->len;
+  append_password (out, settings);
+  if (documentation != NULL)
+    append_field (out, 0, _("More help:"), documentation);
+  if (out->len == before_tail)
+    g_string_truncate (out, before_tail - 1);
+}
+
+void
+ctl_text_wrap (GString *out, const char *text, guint indent, guint width)
+{
+  const char *p = text;
+  guint column = 0;
+  gboolean line_open = FALSE;
+
+  while (*p != '\0')
+    {
+      gboolean space = FALSE;
+      guint newlines = 0;
+      const char *start;
+      guint token_width = 0;
+      gunichar c;
+
+      for (; *p != '\0'; p = g_utf8_next_char (p))
+        {
+          c = g_utf8_get_char (p);
+          if (!g_unichar_isspace (c))
+            break;
+          space = TRUE;
+          if (c == '\n')
+            newlines++;
+        }
+      if (*p == '\0')
+        break;
+
+      /* A blank line in the text starts a new paragraph; single line
+       * breaks are just spaces, as in the XML the text came from. */
+      if (newlines >= 2 && line_open)
+        {
+          g_string_append (out, "\n\n");
+          line_open = FALSE;
+        }
+
+      /* A token is one wide character (CJK text breaks between any two) or
+       * a run of narrow non-space characters. */
+      start = p;
+      c = g_utf8_get_char (p);
+      if (g_unichar_iswide (c))
+        {
+          p = g_utf8_next_char (p);
+          token_width = 2;
+        }
+      else
+        {
+          for (; *p != '\0'; p = g_utf8_next_char (p))
+            {
+              c = g_utf8_get_char (p);
+              if (g_unichar_isspace (c) || g_unichar_iswide (c))
+                break;
+              if (!g_unichar_iszerowidth (c))
+                token_width++;
+            }
+        }
+
+      if (line_open && column + (space ? 1 : 0) + token_width > width)
+        {
+          g_string_append_c (out, '\n');
+          line_open = FALSE;
+        }
+
+      if (!line_open)
+        {
+          append_spaces (out, indent);
+          column = indent;
+          line_open = TRUE;
+        }
+      else if (space)
+        {
+          g_string_append_c (out, ' ');
+          column++;
+        }
+
+      g_string_append_len (out, start, p - start);
+      column += token_width;
+    }
+
+  if (line_open)
+    g_string_append_c (out, '\n');
+}

@@ -1,0 +1,478 @@
+/* bus-service.c: the object registry and the dispatch of method calls
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "bus-private.h"
+#include "bus-variant.h"
+
+#include <string.h>
+
+static void
+bus_object_free (BusObject *object)
+{
+  g_array_unref (object->interfaces);
+  g_clear_pointer (&object->changed, g_hash_table_unref);
+  g_free (object->path);
+  g_free (object);
+}
+
+void
+bus_service_send (BusService *service,
+                  DBusMessage *message)
+{
+  if (!dbus_connection_send (service->connection, message, NULL))
+    g_error ("Out of memory");
+  dbus_message_unref (message);
+}
+
+const BusInterface *
+bus_object_find_interface (BusObject *object,
+                           const char *name)
+{
+  for (guint i = 0; i < object->interfaces->len; i++)
+    {
+      const BusInterface *iface = &g_array_index (object->interfaces, BusInterface, i);
+
+      if (strcmp (iface->vtable->name, name) == 0)
+        return iface;
+    }
+
+  return NULL;
+}
+
+static void
+reply_error (BusService *service,
+             DBusMessage *message,
+             GDBusError code,
+             const char *format,
+             ...) G_GNUC_PRINTF (4, 5);
+
+static void
+reply_error (BusService *service,
+             DBusMessage *message,
+             GDBusError code,
+             const char *format,
+             ...)
+{
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  va_start (args, format);
+  error = g_error_new_valist (G_DBUS_ERROR, code, format, args);
+  va_end (args);
+
+  bus_service_send_error (service, message, error);
+}
+
+/* The object manager that @path is announced by, if any. */
+static BusObject *
+find_object_manager (BusService *service,
+                     const char *path)
+{
+  GHashTableIter iter;
+  BusObject *object;
+
+  g_hash_table_iter_init (&iter, service->objects);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &object))
+    {
+      gsize len = strlen (object->path);
+
+      if (!object->object_manager || strcmp (object->path, path) == 0)
+        continue;
+      if (strcmp (object->path, "/") == 0 ||
+          (strncmp (path, object->path, len) == 0 && path[len] == '/'))
+        return object;
+    }
+
+  return NULL;
+}
+
+/* a{sa{sv}}: every interface of @object with its properties. */
+static GVariant *
+interfaces_and_properties (BusObject *object)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{sa{sv}}"));
+
+  for (guint i = 0; i < object->interfaces->len; i++)
+    {
+      const BusInterface *iface = &g_array_index (object->interfaces, BusInterface, i);
+
+      g_variant_builder_add (&builder, "{s@a{sv}}", iface->info->name,
+                             bus_properties_get_all (object, iface));
+    }
+
+  return g_variant_builder_end (&builder);
+}
+
+static void
+handle_get_managed_objects (BusObject *manager,
+                            DBusMessage *message)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{oa{sa{sv}}}"));
+  GHashTableIter iter;
+  BusObject *object;
+  DBusMessage *reply;
+
+  g_hash_table_iter_init (&iter, manager->service->objects);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &object))
+    if (find_object_manager (manager->service, object->path) == manager)
+      g_variant_builder_add (&builder, "{o@a{sa{sv}}}", object->path,
+                             interfaces_and_properties (object));
+
+  reply = dbus_message_new_method_return (message);
+  bus_message_append_body (reply, g_variant_new ("(@a{oa{sa{sv}}})",
+                                                 g_variant_builder_end (&builder)));
+  bus_service_send (manager->service, reply);
+}
+
+static void
+handle_introspect (BusService *service,
+                   DBusMessage *message)
+{
+  g_autofree char *xml = bus_introspect_xml (service, dbus_message_get_path (message));
+  DBusMessage *reply = dbus_message_new_method_return (message);
+
+  bus_message_append_body (reply, g_variant_new ("(s)", xml));
+  bus_service_send (service, reply);
+}
+
+static gboolean
+signature_is (DBusMessage *message,
+              const char *expected)
+{
+  return strcmp (dbus_message_get_signature (message), expected) == 0;
+}
+
+/* Finds the method @member of @interface (any of ours when NULL). */
+static const BusInterface *
+find_method (BusObject *object,
+             const char *interface,
+             const char *member,
+             const BusMethod **method_out,
+             GDBusMethodInfo **info_out)
+{
+  for (guint i = 0; i < object->interfaces->len; i++)
+    {
+      const BusInterface *iface = &g_array_index (object->interfaces, BusInterface, i);
+
+      if (interface != NULL && strcmp (iface->info->name, interface) != 0)
+        continue;
+
+      for (const BusMethod *m = iface->vtable->methods; m && m->name; m++)
+        if (strcmp (m->name, member) == 0)
+          {
+            *method_out = m;
+            *info_out = g_dbus_interface_info_lookup_method (iface->info, member);
+            return iface;
+          }
+    }
+
+  return NULL;
+}
+
+static void
+handle_method (BusObject *object,
+               DBusMessage *message)
+{
+  BusService *service = object->service;
+  const char *interface = dbus_message_get_interface (message);
+  const char *member = dbus_message_get_member (message);
+  const BusMethod *method = NULL;
+  GDBusMethodInfo *info = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GVariant) parameters = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (find_method (object, interface, member, &method, &info) == NULL)
+    {
+      if (interface != NULL && bus_object_find_interface (object, interface) == NULL)
+        reply_error (service, message, G_DBUS_ERROR_UNKNOWN_INTERFACE,
+                     "Object %s has no interface %s", object->path, interface);
+      else
+        reply_error (service, message, G_DBUS_ERROR_UNKNOWN_METHOD,
+                     "No method %s%s%s on object %s",
+                     interface ? interface : "", interface ? "." : "",
+                     member, object->path);
+      return;
+    }
+
+  /* Checked here so that no handler ever sees arguments it did not ask for. */
+  expected = bus_introspect_signature (info->in_args);
+  if (!signature_is (message, expected))
+    {
+      reply_error (service, message, G_DBUS_ERROR_INVALID_ARGS,
+                   "%s takes arguments of type (%s), not (%s)",
+                   member, expected, dbus_message_get_signature (message));
+      return;
+    }
+
+  parameters = bus_message_get_body (message, &error);
+  if (parameters == NULL)
+    {
+      bus_service_send_error (service, message, error);
+      return;
+    }
+
+  method->handler (bus_call_new (object, message), parameters, object->user_data);
+}
+
+static DBusHandlerResult
+handle_message (DBusConnection *connection,
+                DBusMessage *message,
+                void *user_data)
+{
+  BusService *service = user_data;
+  const char *path = dbus_message_get_path (message);
+  const char *interface = dbus_message_get_interface (message);
+  const char *member = dbus_message_get_member (message);
+  BusObject *object;
+
+  if (dbus_message_get_type (message) != DBUS_MESSAGE_TYPE_METHOD_CALL)
+    return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+
+  if (g_strcmp0 (interface, BUS_INTERFACE_INTROSPECTABLE) == 0 ||
+      (interface == NULL && strcmp (member, "Introspect") == 0))
+    {
+      if (strcmp (member, "Introspect") != 0)
+        reply_error (service, message, G_DBUS_ERROR_UNKNOWN_METHOD,
+                     "No method %s.%s", BUS_INTERFACE_INTROSPECTABLE, member);
+      else if (!signature_is (message, ""))
+        reply_error (service, message, G_DBUS_ERROR_INVALID_ARGS,
+                     "Introspect takes no arguments");
+      else
+        handle_introspect (service, message);
+      return DBUS_HANDLER_RESULT_HANDLED;
+    }
+
+  object = g_hash_table_lookup (service->objects, path);
+  if (object == NULL)
+    {
+      reply_error (service, message, G_DBUS_ERROR_UNKNOWN_OBJECT,
+                   "No object at %s", path);
+      return DBUS_HANDLER_RESULT_HANDLED;
+    }
+
+  if (g_strcmp0 (interface, BUS_INTERFACE_PROPERTIES) == 0)
+    return bus_properties_handle (object, message);
+
+  if (object->object_manager &&
+      (g_strcmp0 (interface, BUS_INTERFACE_OBJECT_MANAGER) == 0 ||
+       (interface == NULL && strcmp (member, "GetManagedObjects") == 0)))
+    {
+      if (strcmp (member, "GetManagedObjects") != 0)
+        reply_error (service, message, G_DBUS_ERROR_UNKNOWN_METHOD,
+                     "No method %s.%s", BUS_INTERFACE_OBJECT_MANAGER, member);
+      else if (!signature_is (message, ""))
+        reply_error (service, message, G_DBUS_ERROR_INVALID_ARGS,
+                     "GetManagedObjects takes no arguments");
+      else
+        handle_get_managed_objects (object, message);
+      return DBUS_HANDLER_RESULT_HANDLED;
+    }
+
+  handle_method (object, message);
+  return DBUS_HANDLER_RESULT_HANDLED;
+}
+
+/* A caller that leaves the bus cancels what it asked for. */
+static DBusHandlerResult
+filter_name_owner_changed (DBusConnection *connection,
+                           DBusMessage *message,
+                           void *user_data)
+{
+  BusService *service = user_data;
+  const char *name, *old_owner, *new_owner;
+
+  if (dbus_message_is_signal (message, DBUS_INTERFACE_DBUS, "NameOwnerChanged") &&
+      g_strcmp0 (dbus_message_get_sender (message), DBUS_SERVICE_DBUS) == 0 &&
+      dbus_message_get_args (message, NULL,
+                             DBUS_TYPE_STRING, &name,
+                             DBUS_TYPE_STRING, &old_owner,
+                             DBUS_TYPE_STRING, &new_owner,
+                             DBUS_TYPE_INVALID) &&
+      *new_owner == '\0')
+    bus_call_cancel_sender (service, name);
+
+  return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+}
+
+static const DBusObjectPathVTable fallback_vtable = {
+  .message_function = handle_message,
+};
+
+BusService *
+bus_service_new (DBusConnection *connection,
+                 const char *resource_path,
+                 GError **error)
+{
+  g_autoptr(BusService) service = g_new0 (BusService, 1);
+
+  service->connection = dbus_connection_ref (connection);
+  service->interface_info = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                   (GDestroyNotify) g_dbus_interface_info_unref);
+  service->objects = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                            (GDestroyNotify) bus_object_free);
+  service->pending_calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                  (GDestroyNotify) g_ptr_array_unref);
+  service->changed_objects = g_ptr_array_new ();
+
+  if (!bus_introspect_load (service, resource_path, error))
+    return NULL;
+
+  /* One handler below "/" sees every path, so Introspect also works on
+   * the nodes that only lead to objects. */
+  if (!dbus_connection_register_fallback (connection, "/", &fallback_vtable, service) ||
+      !dbus_connection_add_filter (connection, filter_name_owner_changed, service, NULL))
+    g_error ("Out of memory");
+
+  return g_steal_pointer (&service);
+}
+
+void
+bus_service_free (BusService *service)
+{
+  if (service->connection != NULL)
+    {
+      dbus_connection_remove_filter (service->connection, filter_name_owner_changed, service);
+      dbus_connection_unregister_object_path (service->connection, "/");
+      dbus_connection_unref (service->connection);
+    }
+  if (service->flush_source != NULL)
+    {
+      g_source_destroy (service->flush_source);
+      g_source_unref (service->flush_source);
+    }
+  g_clear_pointer (&service->changed_objects, g_ptr_array_unref);
+  g_clear_pointer (&service->pending_calls, g_hash_table_unref);
+  g_clear_pointer (&service->objects, g_hash_table_unref);
+  g_clear_pointer (&service->interface_info, g_hash_table_unref);
+  g_free (service);
+}
+
+DBusConnection *
+bus_service_get_connection (BusService *service)
+{
+  return service->connection;
+}
+
+BusObject *
+bus_service_export (BusService *service,
+                    const char *path,
+                    const BusInterfaceVTable * const *vtables,
+                    gboolean object_manager,
+                    gpointer user_data)
+{
+  BusObject *object, *manager;
+
+  g_return_val_if_fail (g_variant_is_object_path (path), NULL);
+  g_return_val_if_fail (!g_hash_table_contains (service->objects, path), NULL);
+
+  object = g_new0 (BusObject, 1);
+  object->service = service;
+  object->path = g_strdup (path);
+  object->user_data = user_data;
+  object->object_manager = object_manager;
+  object->interfaces = g_array_new (FALSE, TRUE, sizeof (BusInterface));
+
+  for (; vtables && *vtables; vtables++)
+    {
+      BusInterface iface = { .vtable = *vtables };
+
+      iface.info = bus_introspect_lookup (service, (*vtables)->name);
+      if (iface.info == NULL)
+        g_error ("Interface %s has no introspection XML", (*vtables)->name);
+      bus_introspect_check_vtable (*vtables, iface.info);
+      g_array_append_val (object->interfaces, iface);
+    }
+
+  g_hash_table_insert (service->objects, object->path, object);
+
+  manager = find_object_manager (service, path);
+  if (manager != NULL)
+    bus_object_emit_signal (manager, BUS_INTERFACE_OBJECT_MANAGER, "InterfacesAdded",
+                            g_variant_new ("(o@a{sa{sv}})", path,
+                                           interfaces_and_properties (object)));
+
+  return object;
+}
+
+void
+bus_object_unexport (BusObject *object)
+{
+  BusService *service = object->service;
+  BusObject *manager = find_object_manager (service, object->path);
+
+  /* Changes not yet sent belong to an object that is going away. */
+  bus_properties_forget (object);
+
+  if (manager != NULL)
+    {
+      g_auto(GVariantBuilder) names = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_STRING_ARRAY);
+
+      for (guint i = 0; i < object->interfaces->len; i++)
+        g_variant_builder_add (&names, "s",
+                               g_array_index (object->interfaces, BusInterface, i).info->name);
+
+      bus_object_emit_signal (manager, BUS_INTERFACE_OBJECT_MANAGER, "InterfacesRemoved",
+                              g_variant_new ("(o@as)", object->path,
+                                             g_variant_builder_end (&names)));
+    }
+
+  g_hash_table_remove (service->objects, object->path);
+}
+
+const char *
+bus_object_get_path (BusObject *object)
+{
+  return object->path;
+}
+
+void
+bus_object_emit_signal (BusObject *object,
+                        const char *interface,
+                        const char *signal,
+                        GVariant *parameters)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (parameters);
+  GDBusInterfaceInfo *info = bus_introspect_lookup (object->service, interface);
+  GDBusSignalInfo *signal_info;
+  g_autofree char *signature = NULL;
+  g_autofree char *tuple = NULL;
+  DBusMessage *message;
+
+  signal_info = info ? g_dbus_interface_info_lookup_signal (info, signal) : NULL;
+  g_return_if_fail (signal_info != NULL);
+
+  signature = bus_introspect_signature (signal_info->args);
+  tuple = g_strdup_printf ("(%s)", signature);
+  g_return_if_fail (g_str_equal (g_variant_get_type_string (owned), tuple));
+
+  message = dbus_message_new_signal (object->path, interface, signal);
+  if (message == NULL || !bus_message_append_body (message, g_variant_ref (owned)))
+    g_error ("Out of memory");
+
+  bus_service_send (object->service, message);
+}
+
+char *
+bus_path_escape (const char *text)
+{
+  GString *escaped;
+
+  if (*text == '\0')
+    return g_strdup ("_");
+
+  escaped = g_string_sized_new (strlen (text) * 3);
+  for (const guchar *p = (const guchar *) text; *p; p++)
+    {
+      /* Like systemd, a leading digit is escaped too. */
+      if (g_ascii_isalpha (*p) || (g_ascii_isdigit (*p) && p != (const guchar *) text))
+        g_string_append_c (escaped, *p);
+      else
+        g_string_append_printf (escaped, "_%02x", *p);
+    }
+
+  return g_string_free (escaped, FALSE);
+}

@@ -1,0 +1,188 @@
+/* main.c: mailsetupd, the mailsetup daemon
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "bus/bus-mainloop.h"
+#include "bus/bus-service.h"
+#include "manager.h"
+#include "mailsetup-error.h"
+#include "providers/provider-registry.h"
+
+#define INTERFACES_RESOURCE "/org/mailsetup/MailSetup1/interfaces"
+
+static gboolean
+quit_on_signal (gpointer user_data)
+{
+  GMainLoop *loop = user_data;
+
+  g_message ("Stopping on request");
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Without a bus there is nobody to serve: a clean exit lets the next call
+ * activate a fresh daemon. */
+static DBusHandlerResult
+quit_on_disconnect (DBusConnection *connection,
+                    DBusMessage *message,
+                    void *user_data)
+{
+  GMainLoop *loop = user_data;
+
+  if (dbus_message_is_signal (message, DBUS_INTERFACE_LOCAL, "Disconnected"))
+    {
+      g_message ("The session bus went away; stopping");
+      g_main_loop_quit (loop);
+      return DBUS_HANDLER_RESULT_HANDLED;
+    }
+
+  return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+}
+
+static DBusConnection *
+connect_to_session_bus (void)
+{
+  DBusError error = DBUS_ERROR_INIT;
+  DBusConnection *connection = dbus_bus_get_private (DBUS_BUS_SESSION, &error);
+
+  if (connection == NULL)
+    {
+      g_printerr (_("mailsetupd: cannot connect to the session bus: %s\n"), error.message);
+      dbus_error_free (&error);
+      return NULL;
+    }
+
+  /* libdbus would call _exit(); we want to clean up first. */
+  dbus_connection_set_exit_on_disconnect (connection, FALSE);
+  return connection;
+}
+
+/* Owning the name is the last step of start-up: a client that activated
+ * us may call the moment we own it, so every object is exported by then. */
+static gboolean
+own_bus_name (DBusConnection *connection)
+{
+  DBusError error = DBUS_ERROR_INIT;
+  int result = dbus_bus_request_name (connection, MS_BUS_NAME,
+                                      DBUS_NAME_FLAG_DO_NOT_QUEUE, &error);
+
+  if (result == -1)
+    {
+      g_printerr (_("mailsetupd: cannot own the bus name %s: %s\n"),
+                  MS_BUS_NAME, error.message);
+      dbus_error_free (&error);
+      return FALSE;
+    }
+
+  if (result != DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER &&
+      result != DBUS_REQUEST_NAME_REPLY_ALREADY_OWNER)
+    {
+      g_printerr (_("mailsetupd: another process already owns %s on this "
+                    "session bus; is mailsetupd already running?\n"),
+                  MS_BUS_NAME);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+int
+main (int argc,
+      char **argv)
+{
+  gboolean show_version = FALSE;
+  gboolean verbose = FALSE;
+  const GOptionEntry entries[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, &show_version, N_("Print the version and exit"), NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Log debugging messages"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(BusService) service = NULL;
+  g_autoptr(MsProviderRegistry) registry = NULL;
+  g_autoptr(MsManager) manager = NULL;
+  DBusConnection *connection;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  /* Nothing we write is for other users' eyes. */
+  umask (0077);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+                                _("Serves org.mailsetup.MailSetup1 on the session bus: "
+                                  "checks mail accounts and hands their settings to mail programs.\n"
+                                  "Normally started by D-Bus activation or systemd, not by hand."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mailsetupd: %s\n", error->message);
+      return 2;
+    }
+
+  if (show_version)
+    {
+      g_print ("mailsetupd %s\n", PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+
+  if (verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  /* Registers our error names with GIO before the first reply. */
+  ms_error_quark ();
+
+  connection = connect_to_session_bus ();
+  if (connection == NULL)
+    return EXIT_FAILURE;
+
+  loop = g_main_loop_new (NULL, FALSE);
+  bus_mainloop_attach (connection, NULL);
+
+  service = bus_service_new (connection, INTERFACES_RESOURCE, &error);
+  if (service == NULL)
+    g_error ("Cannot load the interface descriptions: %s", error->message);
+
+  registry = ms_provider_registry_new_default ();
+  manager = ms_manager_new (service, registry);
+
+  if (!dbus_connection_add_filter (connection, quit_on_disconnect, loop, NULL))
+    g_error ("Out of memory");
+
+  if (!own_bus_name (connection))
+    {
+      g_clear_pointer (&manager, ms_manager_free);
+      g_clear_pointer (&service, bus_service_free);
+      dbus_connection_close (connection);
+      dbus_connection_unref (connection);
+      return EXIT_FAILURE;
+    }
+
+  g_unix_signal_add (SIGTERM, quit_on_signal, loop);
+  g_unix_signal_add (SIGINT, quit_on_signal, loop);
+
+  g_debug ("Serving %s", MS_BUS_NAME);
+  g_main_loop_run (loop);
+
+  g_clear_pointer (&manager, ms_manager_free);
+  g_clear_pointer (&service, bus_service_free);
+  dbus_connection_remove_filter (connection, quit_on_disconnect, loop);
+  dbus_connection_close (connection);
+  dbus_connection_unref (connection);
+
+  return EXIT_SUCCESS;
+}
