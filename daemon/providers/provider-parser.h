@@ -18,7 +18,10 @@ G_BEGIN_DECLS
  * stored as the provider's source_file.  On malformed XML or missing
  * required elements, fails with G_MARKUP_ERROR and a message that names
  * @source_name and the line.  Endpoints without TLS (socketType "plain")
- * are dropped: mailsetup never sends credentials in the clear.
+ * are dropped: mailsetup never sends credentials in the clear; so are
+ * endpoints whose <authentication> methods all need something other than
+ * a password (OAuth2, …).  Elements of other namespaces, POP3 and
+ * Exchange servers, and unknown elements are skipped.
  * Returns: (transfer full): the provider, or NULL. */
 MsProvider *ms_provider_parse (const char *text,
                                gssize length,

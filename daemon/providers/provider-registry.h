@@ -15,8 +15,11 @@ typedef struct _MsProviderRegistry MsProviderRegistry;
 /* @dirs: NULL-terminated, highest priority first.  Every "*.xml" file in
  * each folder is read (in name order) the first time a lookup needs it; a
  * domain defined in a higher-priority folder overrides the same domain in a
- * lower one.  A file that fails to parse is skipped with a g_warning naming
- * the file and line; the other files still load.
+ * lower one, and within one folder the first file in name order wins.
+ * Precedence is per domain: overriding icloud.com leaves me.com to the
+ * shipped file.  Folders that do not exist are skipped silently.  A file
+ * that fails to parse is skipped with a g_warning naming the file and
+ * line; the other files still load.
  * Returns: (transfer full) */
 MsProviderRegistry *ms_provider_registry_new (const char * const *dirs);
 
