@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""The generated systemd user unit and activation file.
+
+`systemd-analyze verify` insists that ExecStart= exists, and the generated
+unit names the installed path, which a build does not have.  So the check
+runs on a copy of the generated unit in which only ExecStart= is changed to
+the daemon just built; every other line is what gets installed."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import harness
+from harness import BUS_NAME
+
+
+def parse_unit(text):
+    """{section: [(key, value)]} of a systemd unit or D-Bus service file."""
+    sections, current = {}, None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], [])
+            continue
+        key, _, value = line.partition("=")
+        current.append((key.strip(), value.strip()))
+    return sections
+
+
+class SystemdUnit(harness.unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.paths = harness.Paths()
+        with open(cls.paths.systemd_unit) as f:
+            cls.unit_text = f.read()
+        cls.unit = parse_unit(cls.unit_text)
+        cls.service = dict(cls.unit["Service"])
+
+    def test_type_dbus_and_names(self):
+        self.assertEqual(self.service["Type"], "dbus")
+        self.assertEqual(self.service["BusName"], BUS_NAME)
+        self.assertEqual(self.service["ExecStart"], os.path.join(self.paths.libexecdir, "mailsetupd"))
+        self.assertNotIn("Install", self.unit, "a bus-activated service needs no [Install]")
+
+    def test_activation_file_names_this_unit(self):
+        build_copy = os.path.join(self.paths.dbus_services_dir, BUS_NAME + ".service")
+        installed = os.path.join(self.paths.build_root, "data", BUS_NAME + ".service")
+        for path, exec_dir in ((installed, self.paths.libexecdir),
+                               (build_copy, os.path.dirname(self.paths.mailsetupd))):
+            with self.subTest(path=path), open(path) as f:
+                entries = dict(parse_unit(f.read())["D-BUS Service"])
+                self.assertEqual(entries["Name"], self.service["BusName"])
+                self.assertEqual(entries["SystemdService"], os.path.basename(self.paths.systemd_unit))
+                self.assertEqual(entries["Exec"], os.path.join(exec_dir, "mailsetupd"))
+
+    def test_hardened(self):
+        for key, value in (
+            ("NoNewPrivileges", "yes"),
+            ("RestrictNamespaces", "yes"),
+            ("SystemCallArchitectures", "native"),
+            ("UMask", "0077"),
+        ):
+            self.assertEqual(self.service.get(key), value, key)
+        self.assertIn("@system-service", self.service.get("SystemCallFilter", ""))
+        families = set(self.service.get("RestrictAddressFamilies", "").split())
+        self.assertLessEqual({"AF_UNIX", "AF_INET", "AF_INET6"}, families)
+        # These need a mount namespace, which user managers may not get.
+        for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices"):
+            self.assertNotIn(key, self.service)
+
+    def test_systemd_analyze_verify(self):
+        if shutil.which("systemd-analyze") is None:
+            self.skipTest("systemd-analyze is not installed")
+        with tempfile.TemporaryDirectory(prefix="mailsetup-verify-") as tmp:
+            runtime = os.path.join(tmp, "runtime")
+            os.mkdir(runtime, 0o700)
+            unit = os.path.join(tmp, "mailsetupd.service")
+            text, n = re.subn(
+                r"(?m)^ExecStart=.*$", "ExecStart=" + self.paths.mailsetupd, self.unit_text
+            )
+            self.assertEqual(n, 1)
+            with open(unit, "w") as f:
+                f.write(text)
+            env = {
+                k: v for k, v in os.environ.items()
+                if not k.startswith(("XDG_", "DBUS_", "SYSTEMD_"))
+            }
+            env.update(XDG_RUNTIME_DIR=runtime, HOME=tmp, SYSTEMD_LOG_LEVEL="notice")
+            r = subprocess.run(
+                ["systemd-analyze", "verify", "--user", "--man=no", unit],
+                env=env, capture_output=True, text=True, timeout=60,
+            )
+            output = r.stdout + r.stderr
+            self.assertEqual(r.returncode, 0, output)
+            ours = [line for line in output.splitlines() if "mailsetupd" in line]
+            self.assertEqual(ours, [], output)
+
+
+if __name__ == "__main__":
+    harness.main()
