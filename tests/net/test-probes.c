@@ -1,0 +1,1465 @@
+/* test-probes.c: the IMAP and SMTP probes against real Dovecot and against
+ * scripted fault servers (tests/servers/)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include "connection.h"
+#include "imap-probe.h"
+#include "mailsetup-error.h"
+#include "smtp-probe.h"
+
+#define PASSWORD "abcd-efgh-ijkl-mnop"
+#define USER "jane@icloud.com"
+#define WRONG_PASSWORD "wxyz-wxyz-wxyz-wxyz"
+
+/* Tests that expect a time-out use this; the rest have room to spare. */
+#define SHORT_DEADLINE_MS 1500
+#define LONG_DEADLINE_MS 15000
+
+static const char *python;
+static const char *servers_dir;
+static char *tmp_dir;
+static char *cert_dir;
+
+static GSubprocess *dovecot;
+static struct {
+  guint16 imaps;
+  guint16 imap_starttls;
+  guint16 submission;
+  guint16 submissions;
+} dv;
+
+/* Every server subprocess still running, so none outlives the tests. */
+static GPtrArray *running;
+
+/* Secrets the tests use; the log writer watches for them. */
+static const char *const secrets[] = {
+  PASSWORD, WRONG_PASSWORD, "p\xc3\xa4sswort-lit", "qu\"ote\\back",
+};
+static gboolean secret_logged;
+static guint debug_messages_seen;
+
+/* ---- servers ---- */
+
+static void
+die_with_parent (gpointer user_data)
+{
+  /* If the test process dies (a crash, an abort), its servers follow. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* Starts @argv and returns its first line of output, or NULL. */
+static GSubprocess *
+spawn_server (const char *const *argv,
+              char **first_line)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  if (proc == NULL)
+    return NULL;
+  g_ptr_array_add (running, g_object_ref (proc));
+
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  *first_line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&proc);
+}
+
+static void
+stop_server (GSubprocess *proc)
+{
+  if (proc == NULL)
+    return;
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_wait (proc, NULL, NULL);
+  g_ptr_array_remove (running, proc);
+}
+
+static void
+stop_all_servers (void)
+{
+  while (running != NULL && running->len > 0)
+    stop_server (running->pdata[running->len - 1]);
+}
+
+static guint16
+json_port (const char *json,
+           const char *key)
+{
+  g_autofree char *quoted = g_strdup_printf ("\"%s\":", key);
+  const char *at = json != NULL ? strstr (json, quoted) : NULL;
+
+  return at != NULL ? (guint16) g_ascii_strtoull (at + strlen (quoted), NULL, 10) : 0;
+}
+
+static gboolean
+have_dovecot (void)
+{
+  if (dovecot == NULL)
+    {
+      g_test_skip ("Dovecot did not start");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  GSubprocess *proc;
+  guint16 port;
+  char *record_path;
+} FaultServer;
+
+/* @cert: NULL for the good one; @tls: NULL for the scenario's default. */
+static FaultServer *
+fault_start_full (const char *scenario,
+                  const char *cert,
+                  const char *tls,
+                  const char *password)
+{
+  static guint counter;
+  FaultServer *server = g_new0 (FaultServer, 1);
+  g_autofree char *script = g_build_filename (servers_dir, "fault-server.py", NULL);
+  g_autofree char *line = NULL;
+  g_autofree char *record_name = g_strdup_printf ("record-%u.txt", ++counter);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  server->record_path = g_build_filename (tmp_dir, record_name, NULL);
+  g_ptr_array_add (argv, (char *) python);
+  g_ptr_array_add (argv, script);
+  g_ptr_array_add (argv, "--scenario");
+  g_ptr_array_add (argv, (char *) scenario);
+  g_ptr_array_add (argv, "--certs");
+  g_ptr_array_add (argv, cert_dir);
+  g_ptr_array_add (argv, "--cert");
+  g_ptr_array_add (argv, (char *) (cert != NULL ? cert : "good"));
+  g_ptr_array_add (argv, "--user");
+  g_ptr_array_add (argv, USER);
+  g_ptr_array_add (argv, "--password");
+  g_ptr_array_add (argv, (char *) (password != NULL ? password : PASSWORD));
+  g_ptr_array_add (argv, "--record");
+  g_ptr_array_add (argv, server->record_path);
+  if (tls != NULL)
+    {
+      g_ptr_array_add (argv, "--tls");
+      g_ptr_array_add (argv, (char *) tls);
+    }
+  g_ptr_array_add (argv, NULL);
+
+  server->proc = spawn_server ((const char *const *) argv->pdata, &line);
+  if (line == NULL || !g_str_has_prefix (line, "PORT "))
+    g_error ("fault-server.py %s did not start (said “%s”)", scenario,
+             line != NULL ? line : "nothing");
+  server->port = (guint16) g_ascii_strtoull (line + 5, NULL, 10);
+  g_assert_cmpuint (server->port, >, 0);
+
+  return server;
+}
+
+static FaultServer *
+fault_start (const char *scenario)
+{
+  return fault_start_full (scenario, NULL, NULL, NULL);
+}
+
+/* Stops the server and returns what the client sent it (transfer full). */
+static char *
+fault_stop (FaultServer *server)
+{
+  char *record = NULL;
+
+  stop_server (server->proc);
+  g_clear_object (&server->proc);
+  if (!g_file_get_contents (server->record_path, &record, NULL, NULL))
+    record = g_strdup ("");
+  g_free (server->record_path);
+  g_free (server);
+
+  return record;
+}
+
+/* Asserts that nothing in @record is or encodes @password. */
+static void
+assert_no_credentials (const char *record,
+                       const char *password)
+{
+  g_autofree char *plain = NULL;
+  g_autofree char *pass64 = g_base64_encode ((const guchar *) password,
+                                             strlen (password));
+  g_autofree char *sasl = g_strdup_printf ("_%s_%s", USER, password);
+  gsize sasl_len = strlen (sasl);
+
+  sasl[0] = sasl[strlen (USER) + 1] = '\0';
+  plain = g_base64_encode ((const guchar *) sasl, sasl_len);
+
+  if (strstr (record, password) != NULL || strstr (record, pass64) != NULL
+      || strstr (record, plain) != NULL)
+    g_test_fail_printf ("the server saw the password:\n%s", record);
+  if (strstr (record, "LOGIN") != NULL || strstr (record, "AUTH") != NULL)
+    g_test_fail_printf ("the client tried to log in:\n%s", record);
+}
+
+/* ---- running probes ---- */
+
+typedef struct {
+  gboolean ok;
+  GError *error;
+  MsProbeResult result;
+  GPtrArray *stages;
+  gint64 elapsed_us;
+} Outcome;
+
+static void
+outcome_clear (Outcome *outcome)
+{
+  g_clear_error (&outcome->error);
+  ms_probe_result_clear (&outcome->result);
+  g_clear_pointer (&outcome->stages, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Outcome, outcome_clear)
+
+static void
+record_stage (const char *stage,
+              gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (stage));
+}
+
+typedef enum {
+  IMAP,
+  SMTP,
+} Protocol;
+
+static void
+run_probe_full (Outcome *outcome,
+                Protocol protocol,
+                const char *host,
+                guint16 port,
+                MsSecurity security,
+                const char *username,
+                const char *password,
+                int deadline_ms,
+                GCancellable *cancellable)
+{
+  gint64 start = g_get_monotonic_time ();
+  MsProbeRequest req = {
+    .host = host,
+    .port = port,
+    .security = security,
+    .username = username,
+    .password = password,
+    .deadline = start + (gint64) deadline_ms * 1000,
+    .stage_cb = record_stage,
+  };
+
+  outcome->stages = g_ptr_array_new_with_free_func (g_free);
+  req.user_data = outcome->stages;
+
+  if (protocol == IMAP)
+    outcome->ok = ms_imap_probe_run (&req, &outcome->result, cancellable,
+                                     &outcome->error);
+  else
+    outcome->ok = ms_smtp_probe_run (&req, &outcome->result, cancellable,
+                                     &outcome->error);
+  outcome->elapsed_us = g_get_monotonic_time () - start;
+
+  /* A failure carries an error and vice versa. */
+  g_assert_true (outcome->ok == (outcome->error == NULL));
+  if (outcome->error != NULL)
+    g_test_message ("%s %s:%u: %s", protocol == IMAP ? "IMAP" : "SMTP", host,
+                    port, outcome->error->message);
+}
+
+static void
+run_probe (Outcome *outcome,
+           Protocol protocol,
+           guint16 port,
+           MsSecurity security,
+           const char *password,
+           int deadline_ms)
+{
+  run_probe_full (outcome, protocol, "localhost", port, security, USER,
+                  password, deadline_ms, NULL);
+}
+
+static void
+assert_stages (Outcome *outcome,
+               const char *const *expected)
+{
+  g_ptr_array_add (outcome->stages, NULL);
+  g_assert_cmpstrv ((const char *const *) outcome->stages->pdata, expected);
+  g_ptr_array_set_size (outcome->stages, outcome->stages->len - 1);
+}
+
+static void
+assert_message_has (const GError *error,
+                    const char *text)
+{
+  if (error != NULL && strstr (error->message, text) == NULL)
+    g_test_fail_printf ("message “%s” lacks “%s”", error->message, text);
+}
+
+static void
+assert_tls_info (const MsTlsInfo *tls)
+{
+  g_assert_nonnull (tls->version);
+  g_assert_true (g_str_has_prefix (tls->version ? tls->version : "", "TLSv1."));
+  g_assert_cmpstr (tls->version, !=, "TLSv1.1");
+  g_assert_nonnull (tls->cipher);
+  g_assert_cmpstr (tls->subject, ==, "CN=localhost");
+  g_assert_cmpstr (tls->issuer, ==, "CN=mailsetup test CA");
+  /* 32 bytes as "AB:" triples, less the last colon. */
+  g_assert_cmpuint (tls->fingerprint ? strlen (tls->fingerprint) : 0, ==, 32 * 3 - 1);
+  g_assert_true (g_regex_match_simple ("^([0-9A-F]{2}:){31}[0-9A-F]{2}$",
+                                       tls->fingerprint ? tls->fingerprint : "", 0, 0));
+  g_assert_cmpint (tls->not_after, >, g_get_real_time () / G_USEC_PER_SEC);
+}
+
+static gboolean
+strv_has (GStrv strv,
+          const char *item)
+{
+  return strv != NULL && g_strv_contains ((const char *const *) strv, item);
+}
+
+static const char *const tls_stages[] = {
+  "connecting", "tls", "greeting", "authenticating", "done", NULL
+};
+static const char *const starttls_stages[] = {
+  "connecting", "greeting", "tls", "authenticating", "done", NULL
+};
+
+/* ---- against Dovecot ---- */
+
+static void
+test_dovecot_imap_tls (void)
+{
+  g_auto(Outcome) o = { 0 };
+
+  if (!have_dovecot ())
+    return;
+
+  run_probe (&o, IMAP, dv.imaps, MS_SECURITY_TLS, PASSWORD, LONG_DEADLINE_MS);
+  g_assert_no_error (o.error);
+  g_assert_true (o.result.authenticated);
+  g_assert_cmpstr (o.result.mechanism, ==, "LOGIN");
+  assert_tls_info (&o.result.tls);
+  g_assert_true (strv_has (o.result.capabilities, "IMAP4rev1"));
+  g_assert_cmpint (o.result.elapsed_us, >, 0);
+  g_assert_cmpint (o.result.elapsed_us, <=, o.elapsed_us);
+  assert_stages (&o, tls_stages);
+}
+
+static void
+test_dovecot_imap_starttls (void)
+{
+  g_auto(Outcome) o = { 0 };
+
+  if (!have_dovecot ())
+    return;
+
+  /* The user known only by its local part, and an IP literal (no SNI, the
+   * address checked against the certificate's IP entries). */
+  run_probe_full (&o, IMAP, "127.0.0.1", dv.imap_starttls,
+                  MS_SECURITY_STARTTLS, "john", PASSWORD, LONG_DEADLINE_MS,
+                  NULL);
+  g_assert_no_error (o.error);
+  g_assert_cmpstr (o.result.mechanism, ==, "LOGIN");
+  assert_tls_info (&o.result.tls);
+  /* Capabilities are the ones asked for again over TLS. */
+  g_assert_false (strv_has (o.result.capabilities, "STARTTLS"));
+  assert_stages (&o, starttls_stages);
+}
+
+static void
+test_dovecot_imap_wrong_password (void)
+{
+  g_auto(Outcome) o = { 0 };
+
+  if (!have_dovecot ())
+    return;
+
+  run_probe (&o, IMAP, dv.imaps, MS_SECURITY_TLS, WRONG_PASSWORD, LONG_DEADLINE_MS);
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_AUTHENTICATION_FAILED);
+  assert_message_has (o.error, USER);
+  g_assert_false (o.result.authenticated);
+  /* What was learnt before the failure is still reported. */
+  assert_tls_info (&o.result.tls);
+}
+
+static void
+test_dovecot_imap_literal (void)
+{
+  g_auto(Outcome) o = { 0 };
+
+  if (!have_dovecot ())
+    return;
+
+  /* 8-bit: goes as a literal; Dovecot must understand the command and
+   * merely refuse the password. */
+  run_probe (&o, IMAP, dv.imaps, MS_SECURITY_TLS, "p\xc3\xa4sswort-lit",
+             LONG_DEADLINE_MS);
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_AUTHENTICATION_FAILED);
+}
+
+static void
+test_dovecot_smtp_starttls (void)
+{
+  g_auto(Outcome) o = { 0 };
+
+  if (!have_dovecot ())
+    return;
+
+  run_probe (&o, SMTP, dv.submission, MS_SECURITY_STARTTLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  g_assert_no_error (o.error);
+  g_assert_cmpstr (o.result.mechanism, ==, "PLAIN");
+  g_assert_cmpuint (o.result.max_message_size, ==, 20971520);
+  assert_tls_info (&o.result.tls);
+  g_assert_true (strv_has (o.result.capabilities, "SIZE 20971520"));
+  g_assert_false (strv_has (o.result.capabilities, "STARTTLS"));
+  assert_stages (&o, starttls_stages);
+}
+
+static void
+test_dovecot_smtp_tls (void)
+{
+  g_auto(Outcome) o = { 0 };
+
+  if (!have_dovecot ())
+    return;
+
+  run_probe_full (&o, SMTP, "localhost", dv.submissions, MS_SECURITY_TLS,
+                  "john", PASSWORD, LONG_DEADLINE_MS, NULL);
+  g_assert_no_error (o.error);
+  g_assert_cmpstr (o.result.mechanism, ==, "PLAIN");
+  assert_stages (&o, tls_stages);
+}
+
+static void
+test_dovecot_smtp_wrong_password (void)
+{
+  g_auto(Outcome) o = { 0 };
+
+  if (!have_dovecot ())
+    return;
+
+  run_probe (&o, SMTP, dv.submission, MS_SECURITY_STARTTLS, WRONG_PASSWORD,
+             LONG_DEADLINE_MS);
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_AUTHENTICATION_FAILED);
+}
+
+/* The implicit-TLS port asked for STARTTLS and the other way round. */
+static void
+test_dovecot_wrong_security (void)
+{
+  g_auto(Outcome) a = { 0 };
+  g_auto(Outcome) b = { 0 };
+
+  if (!have_dovecot ())
+    return;
+
+  run_probe (&a, SMTP, dv.submission, MS_SECURITY_TLS, PASSWORD, LONG_DEADLINE_MS);
+  g_assert_error (a.error, MS_ERROR, MS_ERROR_TLS_FAILED);
+  run_probe (&b, IMAP, dv.imaps, MS_SECURITY_STARTTLS, PASSWORD, SHORT_DEADLINE_MS);
+  g_assert_nonnull (b.error);
+  g_assert_false (b.ok);
+}
+
+/* Not a correctness test: how long a good probe takes, for the record. */
+static void
+test_dovecot_timing (void)
+{
+  const guint rounds = 10;
+  struct {
+    const char *name;
+    Protocol protocol;
+    MsSecurity security;
+    guint16 *port;
+  } kinds[] = {
+    { "IMAP 993-style", IMAP, MS_SECURITY_TLS, &dv.imaps },
+    { "IMAP STARTTLS", IMAP, MS_SECURITY_STARTTLS, &dv.imap_starttls },
+    { "SMTP 587-style", SMTP, MS_SECURITY_STARTTLS, &dv.submission },
+    { "SMTP 465-style", SMTP, MS_SECURITY_TLS, &dv.submissions },
+  };
+
+  if (!have_dovecot ())
+    return;
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      gint64 total = 0, total_wall = 0, worst = 0;
+
+      for (guint i = 0; i < rounds; i++)
+        {
+          g_auto(Outcome) o = { 0 };
+
+          run_probe (&o, kinds[k].protocol, *kinds[k].port, kinds[k].security,
+                     PASSWORD, LONG_DEADLINE_MS);
+          g_assert_no_error (o.error);
+          total += o.result.elapsed_us;
+          total_wall += o.elapsed_us;
+          worst = MAX (worst, o.result.elapsed_us);
+        }
+      g_test_message ("%s: login verdict after %.1f ms on average (worst "
+                      "%.1f ms), %.1f ms including LOGOUT/QUIT",
+                      kinds[k].name, total / 1000.0 / rounds, worst / 1000.0,
+                      total_wall / 1000.0 / rounds);
+    }
+}
+
+/* ---- iCloud's quirks ---- */
+
+static void
+test_icloud_ok (void)
+{
+  FaultServer *server = fault_start ("imap-icloud");
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  run_probe (&o, IMAP, server->port, MS_SECURITY_TLS, PASSWORD, LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  /* No AUTH=LOGIN advertised, yet LOGIN is used; "OK !!" is success. */
+  g_assert_no_error (o.error);
+  g_assert_cmpstr (o.result.mechanism, ==, "LOGIN");
+  /* The trailing space before "]" leaves no empty capability. */
+  g_assert_true (strv_has (o.result.capabilities, "AUTH=PLAIN"));
+  g_assert_false (strv_has (o.result.capabilities, ""));
+  g_assert_nonnull (strstr (record, "LOGOUT"));
+  assert_stages (&o, tls_stages);
+}
+
+static void
+test_icloud_starttls (void)
+{
+  FaultServer *server = fault_start_full ("imap-icloud", NULL, "plain", NULL);
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  /* LOGINDISABLED before TLS, gone after it: LOGIN over TLS. */
+  run_probe (&o, IMAP, server->port, MS_SECURITY_STARTTLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_no_error (o.error);
+  g_assert_cmpstr (o.result.mechanism, ==, "LOGIN");
+  g_assert_false (strv_has (o.result.capabilities, "LOGINDISABLED"));
+  assert_stages (&o, starttls_stages);
+}
+
+static void
+test_icloud_wrong_password (void)
+{
+  FaultServer *server = fault_start ("imap-icloud");
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  /* "NO [AUTHENTICATIONFAILED] Authentication Failed", then a hang-up. */
+  run_probe (&o, IMAP, server->port, MS_SECURITY_TLS, WRONG_PASSWORD,
+             LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_AUTHENTICATION_FAILED);
+  assert_message_has (o.error, "Authentication Failed");
+  /* One attempt only: no AUTHENTICATE PLAIN after the failed LOGIN. */
+  g_assert_null (strstr (record, "AUTHENTICATE"));
+}
+
+static void
+test_icloud_quoting (void)
+{
+  const char *password = "qu\"ote\\back";
+  FaultServer *server = fault_start_full ("imap-icloud", NULL, NULL, password);
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  run_probe (&o, IMAP, server->port, MS_SECURITY_TLS, password, LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_no_error (o.error);
+  g_assert_nonnull (strstr (record, "\"qu\\\"ote\\\\back\""));
+}
+
+static void
+test_icloud_literal (void)
+{
+  const char *password = "p\xc3\xa4sswort-lit";
+  FaultServer *server = fault_start_full ("imap-icloud", NULL, NULL, password);
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  /* A synchronising literal answered by iCloud's bare "+". */
+  run_probe (&o, IMAP, server->port, MS_SECURITY_TLS, password, LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_no_error (o.error);
+  g_assert_nonnull (strstr (record, "{13}"));
+}
+
+/* Hang-up after a failed login: the next user name needs, and gets, a
+ * fresh connection. */
+static void
+test_hangup_first (void)
+{
+  FaultServer *server = fault_start ("imap-hangup-first");
+  g_auto(Outcome) first = { 0 };
+  g_auto(Outcome) second = { 0 };
+  g_autofree char *record = NULL;
+
+  run_probe_full (&first, IMAP, "localhost", server->port, MS_SECURITY_TLS,
+                  "jane", PASSWORD, LONG_DEADLINE_MS, NULL);
+  run_probe_full (&second, IMAP, "localhost", server->port, MS_SECURITY_TLS,
+                  USER, PASSWORD, LONG_DEADLINE_MS, NULL);
+  record = fault_stop (server);
+
+  g_assert_error (first.error, MS_ERROR, MS_ERROR_AUTHENTICATION_FAILED);
+  assert_message_has (first.error, "jane");
+  g_assert_no_error (second.error);
+}
+
+/* ---- service and protocol failures ---- */
+
+static void
+test_imap_bye (void)
+{
+  FaultServer *server = fault_start ("imap-bye");
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  run_probe (&o, IMAP, server->port, MS_SECURITY_TLS, PASSWORD, LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_SERVICE_UNAVAILABLE);
+  assert_message_has (o.error, "apple.com/support/systemstatus");
+  assert_message_has (o.error, "Service temporarily unavailable");
+  assert_no_credentials (record, PASSWORD);
+}
+
+static void
+test_smtp_421 (void)
+{
+  FaultServer *server = fault_start ("smtp-421");
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  run_probe (&o, SMTP, server->port, MS_SECURITY_STARTTLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_SERVICE_UNAVAILABLE);
+  assert_message_has (o.error, "421");
+  assert_no_credentials (record, PASSWORD);
+}
+
+/* A scenario that must end in @code, with no credentials sent. */
+static void
+check_failure (const char *scenario,
+               const char *tls,
+               Protocol protocol,
+               MsSecurity security,
+               int deadline_ms,
+               MsError code,
+               gboolean credentials_safe)
+{
+  FaultServer *server = fault_start_full (scenario, NULL, tls, NULL);
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  run_probe (&o, protocol, server->port, security, PASSWORD, deadline_ms);
+  record = fault_stop (server);
+
+  g_assert_error (o.error, MS_ERROR, (int) code);
+  /* Every wait ends at the deadline, not some while after it. */
+  g_assert_cmpint (o.elapsed_us, <, (gint64) deadline_ms * 1000 + 500000);
+  if (credentials_safe)
+    assert_no_credentials (record, PASSWORD);
+}
+
+static void
+test_imap_silent (void)
+{
+  check_failure ("imap-silent", NULL, IMAP, MS_SECURITY_STARTTLS,
+                 SHORT_DEADLINE_MS, MS_ERROR_TIMEOUT, TRUE);
+}
+
+static void
+test_tls_handshake_silent (void)
+{
+  /* A plain server that never answers the ClientHello. */
+  check_failure ("imap-silent", NULL, IMAP, MS_SECURITY_TLS,
+                 SHORT_DEADLINE_MS, MS_ERROR_TIMEOUT, TRUE);
+}
+
+static void
+test_tls_silent (void)
+{
+  /* TLS comes up, then not a word. */
+  check_failure ("tls-silent", NULL, IMAP, MS_SECURITY_TLS,
+                 SHORT_DEADLINE_MS, MS_ERROR_TIMEOUT, TRUE);
+}
+
+static void
+test_smtp_silent (void)
+{
+  check_failure ("smtp-silent", NULL, SMTP, MS_SECURITY_STARTTLS,
+                 SHORT_DEADLINE_MS, MS_ERROR_TIMEOUT, TRUE);
+}
+
+static void
+test_imap_trickle (void)
+{
+  /* A byte a second: each read succeeds, the deadline still holds. */
+  check_failure ("imap-trickle", NULL, IMAP, MS_SECURITY_TLS, 2500,
+                 MS_ERROR_TIMEOUT, TRUE);
+}
+
+static void
+test_imap_longline (void)
+{
+  check_failure ("imap-longline", NULL, IMAP, MS_SECURITY_TLS,
+                 LONG_DEADLINE_MS, MS_ERROR_PROTOCOL_ERROR, TRUE);
+}
+
+static void
+test_imap_flood (void)
+{
+  /* The flood starts after the login, so credentials did go out (over
+   * verified TLS). */
+  check_failure ("imap-flood", NULL, IMAP, MS_SECURITY_TLS, LONG_DEADLINE_MS,
+                 MS_ERROR_PROTOCOL_ERROR, FALSE);
+}
+
+static void
+test_imap_garbage (void)
+{
+  check_failure ("imap-garbage", NULL, IMAP, MS_SECURITY_TLS,
+                 LONG_DEADLINE_MS, MS_ERROR_PROTOCOL_ERROR, TRUE);
+}
+
+static void
+test_smtp_longreply (void)
+{
+  check_failure ("smtp-longreply", NULL, SMTP, MS_SECURITY_STARTTLS,
+                 LONG_DEADLINE_MS, MS_ERROR_PROTOCOL_ERROR, TRUE);
+}
+
+static void
+test_smtp_454 (void)
+{
+  check_failure ("smtp-454", NULL, SMTP, MS_SECURITY_STARTTLS,
+                 LONG_DEADLINE_MS, MS_ERROR_TLS_FAILED, TRUE);
+}
+
+static void
+test_smtp_no_starttls (void)
+{
+  check_failure ("smtp-no-starttls", NULL, SMTP, MS_SECURITY_STARTTLS,
+                 LONG_DEADLINE_MS, MS_ERROR_STARTTLS_UNAVAILABLE, TRUE);
+}
+
+static void
+test_smtp_starttls_inject (void)
+{
+  check_failure ("smtp-starttls-inject", NULL, SMTP, MS_SECURITY_STARTTLS,
+                 LONG_DEADLINE_MS, MS_ERROR_PROTOCOL_ERROR, TRUE);
+}
+
+static void
+test_smtp_authfail (void)
+{
+  check_failure ("smtp-authfail", NULL, SMTP, MS_SECURITY_STARTTLS,
+                 LONG_DEADLINE_MS, MS_ERROR_AUTHENTICATION_FAILED, FALSE);
+}
+
+static void
+test_smtp_starttls_ok (void)
+{
+  FaultServer *server = fault_start ("smtp-starttls-ok");
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  run_probe (&o, SMTP, server->port, MS_SECURITY_STARTTLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_no_error (o.error);
+  g_assert_cmpstr (o.result.mechanism, ==, "PLAIN");
+  g_assert_cmpuint (o.result.max_message_size, ==, 20971520);
+  g_assert_nonnull (strstr (record, "QUIT"));
+  assert_stages (&o, starttls_stages);
+}
+
+static void
+test_smtps_ok (void)
+{
+  FaultServer *server = fault_start ("smtps-ok");
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  run_probe (&o, SMTP, server->port, MS_SECURITY_TLS, PASSWORD, LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_no_error (o.error);
+  g_assert_cmpuint (o.result.max_message_size, ==, 20971520);
+  assert_stages (&o, tls_stages);
+}
+
+/* ---- IMAP STARTTLS stripping and injection ----
+ *
+ * fault-server.py's IMAP profiles always offer STARTTLS on plain text, so
+ * these few cases use a one-connection stub in a thread. */
+
+typedef struct {
+  GSocketListener *listener;
+  const char *greeting;
+  const char *after_first_line; /* sent once the client's first line is in */
+  GString *received;
+} Stub;
+
+static gpointer
+stub_serve (gpointer data)
+{
+  Stub *stub = data;
+  g_autoptr(GSocketConnection) conn = NULL;
+  GOutputStream *out;
+  GInputStream *in;
+  gboolean answered = FALSE;
+  char buf[4096];
+  gssize n;
+
+  conn = g_socket_listener_accept (stub->listener, NULL, NULL, NULL);
+  if (conn == NULL)
+    return NULL;
+  out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+
+  g_output_stream_write_all (out, stub->greeting, strlen (stub->greeting),
+                             NULL, NULL, NULL);
+  while ((n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL)) > 0)
+    {
+      g_string_append_len (stub->received, buf, n);
+      if (!answered && stub->after_first_line != NULL
+          && strchr (stub->received->str, '\n') != NULL)
+        {
+          answered = TRUE;
+          g_output_stream_write_all (out, stub->after_first_line,
+                                     strlen (stub->after_first_line), NULL,
+                                     NULL, NULL);
+        }
+    }
+
+  return NULL;
+}
+
+/* Runs an IMAP STARTTLS probe against the stub; returns what it received. */
+static char *
+run_stub (Outcome *outcome,
+          const char *greeting,
+          const char *after_first_line)
+{
+  g_autoptr(GError) error = NULL;
+  Stub stub = {
+    .listener = g_socket_listener_new (),
+    .greeting = greeting,
+    .after_first_line = after_first_line,
+    .received = g_string_new (NULL),
+  };
+  guint16 port = g_socket_listener_add_any_inet_port (stub.listener, NULL, &error);
+  GThread *thread;
+
+  g_assert_no_error (error);
+  thread = g_thread_new ("stub", stub_serve, &stub);
+  run_probe_full (outcome, IMAP, "127.0.0.1", port, MS_SECURITY_STARTTLS, USER,
+                  PASSWORD, LONG_DEADLINE_MS, NULL);
+  g_thread_join (thread);
+  g_object_unref (stub.listener);
+
+  return g_string_free (stub.received, FALSE);
+}
+
+static void
+test_imap_no_starttls (void)
+{
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *received =
+    run_stub (&o, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] stripped\r\n", NULL);
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_STARTTLS_UNAVAILABLE);
+  /* The capabilities came with the greeting: not a byte was sent. */
+  g_assert_cmpstr (received, ==, "");
+}
+
+static void
+test_imap_no_starttls_asked (void)
+{
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *received =
+    run_stub (&o, "* OK hello\r\n",
+              "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nms1 OK done\r\n");
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_STARTTLS_UNAVAILABLE);
+  g_assert_cmpstr (received, ==, "ms1 CAPABILITY\r\n");
+}
+
+static void
+test_imap_preauth_plaintext (void)
+{
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *received =
+    run_stub (&o, "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] welcome\r\n", NULL);
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_STARTTLS_UNAVAILABLE);
+  g_assert_cmpstr (received, ==, "");
+}
+
+static void
+test_imap_starttls_inject (void)
+{
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *received =
+    run_stub (&o, "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n",
+              "ms1 OK Begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n");
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_PROTOCOL_ERROR);
+  assert_message_has (o.error, "unencrypted");
+  g_assert_cmpstr (received, ==, "ms1 STARTTLS\r\n");
+}
+
+/* ---- certificates ---- */
+
+typedef struct {
+  const char *cert;
+  const char *message_part;
+} CertCase;
+
+static const CertCase cert_cases[] = {
+  { "expired", "expired on" },
+  { "notyet", "date and time" },
+  { "wronghost", "wrong.example" },
+  { "selfsigned", "self-signed" },
+  { "bigchain", "chain of more than" },
+};
+
+static void
+test_bad_certificate (gconstpointer data)
+{
+  const CertCase *cert_case = data;
+  g_auto(Outcome) imap = { 0 };
+  g_auto(Outcome) smtp = { 0 };
+  g_auto(Outcome) smtps = { 0 };
+  FaultServer *server;
+  g_autofree char *record = NULL;
+  g_autofree char *record2 = NULL;
+  g_autofree char *record3 = NULL;
+
+  server = fault_start_full ("imap-icloud", cert_case->cert, NULL, NULL);
+  run_probe (&imap, IMAP, server->port, MS_SECURITY_TLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  record = fault_stop (server);
+  g_assert_error (imap.error, MS_ERROR, MS_ERROR_CERTIFICATE_INVALID);
+  assert_message_has (imap.error, cert_case->message_part);
+  assert_no_credentials (record, PASSWORD);
+  g_assert_null (imap.result.tls.version);
+
+  server = fault_start_full ("smtp-starttls-ok", cert_case->cert, NULL, NULL);
+  run_probe (&smtp, SMTP, server->port, MS_SECURITY_STARTTLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  record2 = fault_stop (server);
+  g_assert_error (smtp.error, MS_ERROR, MS_ERROR_CERTIFICATE_INVALID);
+  assert_no_credentials (record2, PASSWORD);
+
+  server = fault_start_full ("smtps-ok", cert_case->cert, NULL, NULL);
+  run_probe (&smtps, SMTP, server->port, MS_SECURITY_TLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  record3 = fault_stop (server);
+  g_assert_error (smtps.error, MS_ERROR, MS_ERROR_CERTIFICATE_INVALID);
+  assert_no_credentials (record3, PASSWORD);
+}
+
+static void
+test_wronghost_names_host (void)
+{
+  FaultServer *server = fault_start_full ("imap-icloud", "wronghost", NULL, NULL);
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+
+  run_probe_full (&o, IMAP, "127.0.0.1", server->port, MS_SECURITY_TLS, USER,
+                  PASSWORD, LONG_DEADLINE_MS, NULL);
+  record = fault_stop (server);
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_CERTIFICATE_INVALID);
+  assert_message_has (o.error, "not for 127.0.0.1");
+  assert_no_credentials (record, PASSWORD);
+}
+
+/* ---- connecting and cancelling ---- */
+
+static void
+test_refused (void)
+{
+  g_autofree char *script = g_build_filename (servers_dir, "fault-server.py", NULL);
+  const char *argv[] = { python, script, "--scenario", "refused", NULL };
+  g_autofree char *line = NULL;
+  g_autoptr(GSubprocess) proc = spawn_server (argv, &line);
+  g_auto(Outcome) o = { 0 };
+  guint16 port;
+
+  g_assert_nonnull (line);
+  port = (guint16) g_ascii_strtoull (line != NULL ? line + 5 : "0", NULL, 10);
+  stop_server (proc);
+
+  run_probe (&o, SMTP, port, MS_SECURITY_STARTTLS, PASSWORD, LONG_DEADLINE_MS);
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_CONNECTION_FAILED);
+  assert_message_has (o.error, "refused");
+  g_assert_cmpint (o.elapsed_us, <, G_USEC_PER_SEC);
+}
+
+static void
+test_unknown_host (void)
+{
+  g_auto(Outcome) o = { 0 };
+
+  run_probe_full (&o, IMAP, "does-not-exist.invalid", 993, MS_SECURITY_TLS,
+                  USER, PASSWORD, 3000, NULL);
+  /* Without working DNS in the sandbox the lookup may time out instead. */
+  if (!g_error_matches (o.error, MS_ERROR, MS_ERROR_TIMEOUT))
+    g_assert_error (o.error, MS_ERROR, MS_ERROR_CONNECTION_FAILED);
+  g_assert_cmpint (o.elapsed_us, <, 3500000);
+}
+
+static gpointer
+cancel_later (gpointer data)
+{
+  g_usleep (300 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+test_cancel_while_waiting (void)
+{
+  FaultServer *server = fault_start ("imap-silent");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+  GThread *thread = g_thread_new ("canceller", cancel_later, cancellable);
+
+  run_probe_full (&o, IMAP, "localhost", server->port, MS_SECURITY_STARTTLS,
+                  USER, PASSWORD, LONG_DEADLINE_MS, cancellable);
+  g_thread_join (thread);
+  record = fault_stop (server);
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_CANCELLED);
+  /* Woken by the cancellable, not by the 15 s deadline. */
+  g_assert_cmpint (o.elapsed_us, <, 1500000);
+}
+
+static void
+test_cancel_before (void)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_auto(Outcome) o = { 0 };
+
+  g_cancellable_cancel (cancellable);
+  run_probe_full (&o, IMAP, "localhost", 9, MS_SECURITY_TLS, USER, PASSWORD,
+                  LONG_DEADLINE_MS, cancellable);
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_CANCELLED);
+  assert_stages (&o, (const char *const[]) { "connecting", NULL });
+}
+
+static void
+test_bad_credentials (void)
+{
+  g_auto(Outcome) a = { 0 };
+  g_auto(Outcome) b = { 0 };
+
+  /* Refused before anything is sent: no stage at all. */
+  run_probe (&a, IMAP, 9, MS_SECURITY_TLS, "abcd\r\nX LOGOUT", LONG_DEADLINE_MS);
+  g_assert_error (a.error, MS_ERROR, MS_ERROR_INVALID_PASSWORD);
+  g_assert_cmpuint (a.stages->len, ==, 0);
+  run_probe_full (&b, SMTP, "localhost", 9, MS_SECURITY_TLS, "jane\n", PASSWORD,
+                  LONG_DEADLINE_MS, NULL);
+  g_assert_error (b.error, MS_ERROR, MS_ERROR_INVALID_ADDRESS);
+}
+
+/* The line reader on its own: CRLF and bare LF, and the 64 KiB bound. */
+static void
+test_read_line (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MsConnection) conn = NULL;
+  g_autoptr(GSocketConnection) peer = NULL;
+  g_autofree char *big = g_malloc (MS_CONNECTION_MAX_LINE + 2);
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  GOutputStream *out;
+  guint16 port;
+  char *line;
+
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  conn = ms_connection_connect ("127.0.0.1", port, deadline, NULL, &error);
+  g_assert_no_error (error);
+  peer = g_socket_listener_accept (listener, NULL, NULL, &error);
+  g_assert_no_error (error);
+  out = g_io_stream_get_output_stream (G_IO_STREAM (peer));
+
+  g_output_stream_write_all (out, "one\r\ntwo\nthree\r\n", 16, NULL, NULL, &error);
+  g_assert_no_error (error);
+  line = ms_connection_read_line (conn, deadline, NULL, &error);
+  g_assert_cmpstr (line, ==, "one");
+  g_free (line);
+  line = ms_connection_read_line (conn, deadline, NULL, &error);
+  g_assert_cmpstr (line, ==, "two");
+  g_free (line);
+  /* "three" was read along with the others and is still pending. */
+  g_assert_cmpuint (ms_connection_get_pending_plaintext (conn), ==, 7);
+  line = ms_connection_read_line (conn, deadline, NULL, &error);
+  g_assert_cmpstr (line, ==, "three");
+  g_free (line);
+  g_assert_cmpuint (ms_connection_get_pending_plaintext (conn), ==, 0);
+  g_assert_cmpuint (ms_connection_get_bytes_read (conn), ==, 16);
+
+  /* Exactly the longest line is fine; one byte more is not. */
+  memset (big, 'x', MS_CONNECTION_MAX_LINE);
+  memcpy (big + MS_CONNECTION_MAX_LINE, "\r\n", 2);
+  g_output_stream_write_all (out, big, MS_CONNECTION_MAX_LINE + 2, NULL, NULL, &error);
+  g_assert_no_error (error);
+  line = ms_connection_read_line (conn, deadline, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (line != NULL ? strlen (line) : 0, ==, MS_CONNECTION_MAX_LINE);
+  g_free (line);
+
+  g_output_stream_write_all (out, big, MS_CONNECTION_MAX_LINE, NULL, NULL, &error);
+  g_output_stream_write_all (out, "yz\r\n", 4, NULL, NULL, &error);
+  g_assert_no_error (error);
+  line = ms_connection_read_line (conn, deadline, NULL, &error);
+  g_assert_null (line);
+  g_assert_error (error, MS_ERROR, MS_ERROR_PROTOCOL_ERROR);
+  g_clear_error (&error);
+
+  g_clear_pointer (&conn, ms_connection_free);
+}
+
+/* A connection to @listener and the server's end of it. */
+static MsConnection *
+connect_pair (GSocketListener *listener,
+              guint16 port,
+              GSocketConnection **peer)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  MsConnection *conn = ms_connection_connect ("127.0.0.1", port, deadline,
+                                              NULL, &error);
+
+  g_assert_no_error (error);
+  *peer = g_socket_listener_accept (listener, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  return conn;
+}
+
+static void
+peer_write (GSocketConnection *peer,
+            const char *data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (peer)),
+                             data, strlen (data), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Plain text after the go-ahead refuses the TLS upgrade, whether it came
+ * with the reply or just after it; on an implicit-TLS connection a plain
+ * greeting is a TLS failure (wrong port), not an injection. */
+static void
+test_plaintext_before_tls (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  GSocketConnection *peer = NULL;
+  MsConnection *conn;
+  char *line;
+
+  conn = connect_pair (listener, port, &peer);
+  peer_write (peer, "ms1 OK begin\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n");
+  line = ms_connection_read_line (conn, deadline, NULL, &error);
+  g_assert_cmpstr (line, ==, "ms1 OK begin");
+  g_free (line);
+  g_assert_cmpuint (ms_connection_get_pending_plaintext (conn), >, 0);
+  g_assert_false (ms_connection_start_tls (conn, deadline, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_PROTOCOL_ERROR);
+  g_assert_null (ms_connection_get_tls_info (conn));
+  g_clear_error (&error);
+  ms_connection_free (conn);
+  g_clear_object (&peer);
+
+  conn = connect_pair (listener, port, &peer);
+  peer_write (peer, "220 go ahead\r\n");
+  line = ms_connection_read_line (conn, deadline, NULL, &error);
+  g_free (line);
+  peer_write (peer, "250 injected\r\n");
+  g_usleep (100 * 1000);
+  g_assert_cmpuint (ms_connection_get_pending_plaintext (conn), ==, 0);
+  g_assert_true (ms_connection_socket_has_data (conn));
+  g_assert_false (ms_connection_start_tls (conn, deadline, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_PROTOCOL_ERROR);
+  g_clear_error (&error);
+  ms_connection_free (conn);
+  g_clear_object (&peer);
+
+  conn = connect_pair (listener, port, &peer);
+  peer_write (peer, "220 smtp.example ESMTP\r\n");
+  g_usleep (100 * 1000);
+  g_assert_false (ms_connection_start_tls (conn, deadline, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_TLS_FAILED);
+  assert_message_has (error, "without TLS");
+  g_clear_error (&error);
+  ms_connection_free (conn);
+  g_clear_object (&peer);
+}
+
+static void
+test_peer_hangup (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_autoptr(GSocketConnection) peer = NULL;
+  g_autoptr(MsConnection) conn = connect_pair (listener, port, &peer);
+  char *line;
+
+  /* The server hanging up. */
+  g_io_stream_close (G_IO_STREAM (peer), NULL, NULL);
+  line = ms_connection_read_line (conn, deadline, NULL, &error);
+  g_assert_null (line);
+  g_assert_error (error, MS_ERROR, MS_ERROR_CONNECTION_FAILED);
+  assert_message_has (error, "closed the connection");
+}
+
+/* Run last: nothing above wrote a password into the log. */
+static void
+test_no_secret_in_log (void)
+{
+  /* The probes did talk, so the check above had something to look at. */
+  g_assert_cmpuint (debug_messages_seen, >, 100);
+  g_assert_false (secret_logged);
+}
+
+/* ---- set-up ---- */
+
+/* Sees every message, debug ones included whatever G_MESSAGES_DEBUG says,
+ * and keeps stdout for TAP. */
+static GLogWriterOutput
+log_writer (GLogLevelFlags level,
+            const GLogField *fields,
+            gsize n_fields,
+            gpointer user_data)
+{
+  if (level & G_LOG_LEVEL_DEBUG)
+    debug_messages_seen++;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      g_autofree char *value = NULL;
+
+      if (strcmp (fields[i].key, "MESSAGE") != 0)
+        continue;
+      value = fields[i].length < 0 ? g_strdup (fields[i].value)
+                                   : g_strndup (fields[i].value, fields[i].length);
+      for (guint j = 0; j < G_N_ELEMENTS (secrets); j++)
+        if (strstr (value, secrets[j]) != NULL)
+          secret_logged = TRUE;
+    }
+
+  if ((level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO))
+      && !g_log_writer_default_would_drop (level, "mailsetup-net"))
+    {
+      g_autofree char *line = g_log_writer_format_fields (level, fields,
+                                                          n_fields, FALSE);
+
+      g_printerr ("%s\n", line);
+      return G_LOG_WRITER_HANDLED;
+    }
+
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+static void
+start_dovecot (void)
+{
+  g_autofree char *script = g_build_filename (servers_dir, "dovecot.py", NULL);
+  g_autofree char *dir = g_build_filename (tmp_dir, "dovecot", NULL);
+  const char *argv[] = { python, script, "run", dir, cert_dir,
+                         "--lifetime", "900", NULL };
+  g_autofree char *json = NULL;
+
+  dovecot = spawn_server (argv, &json);
+  dv.imaps = json_port (json, "imaps");
+  dv.imap_starttls = json_port (json, "imap_starttls");
+  dv.submission = json_port (json, "submission");
+  dv.submissions = json_port (json, "submissions");
+
+  if (dv.imaps == 0 || dv.imap_starttls == 0 || dv.submission == 0
+      || dv.submissions == 0)
+    {
+      g_printerr ("# Dovecot did not start (%s); its tests are skipped\n",
+                  json != NULL ? json : "no output");
+      stop_server (dovecot);
+      g_clear_object (&dovecot);
+    }
+}
+
+static void
+make_certificates (void)
+{
+  g_autofree char *script = g_build_filename (servers_dir, "testca.py", NULL);
+  const char *argv[] = { python, script, cert_dir, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc =
+    g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+
+  g_assert_no_error (error);
+  g_subprocess_wait_check (proc, NULL, &error);
+  g_assert_no_error (error);
+
+}
+
+int
+main (int argc,
+      char **argv)
+{
+  int status;
+
+  g_log_set_writer_func (log_writer, NULL, NULL);
+  g_test_init (&argc, &argv, NULL);
+  g_test_set_nonfatal_assertions ();
+
+  python = g_getenv ("MAILSETUP_PYTHON");
+  if (python == NULL)
+    python = "python3";
+  servers_dir = g_getenv ("MAILSETUP_TEST_SERVERS");
+  if (servers_dir == NULL)
+    servers_dir = SERVERS_DIR;
+
+  running = g_ptr_array_new_with_free_func (g_object_unref);
+  tmp_dir = g_dir_make_tmp ("mailsetup-net-XXXXXX", NULL);
+  g_assert_nonnull (tmp_dir);
+  cert_dir = g_build_filename (tmp_dir, "certs", NULL);
+
+  /* Only the test CA is trusted.  OpenSSL reads these at the first TLS
+   * use; set them before any thread exists (setenv is not thread-safe). */
+  {
+    g_autofree char *ca = g_build_filename (cert_dir, "ca.pem", NULL);
+    g_autofree char *empty = g_build_filename (tmp_dir, "no-certs", NULL);
+
+    g_mkdir (empty, 0700);
+    g_setenv ("SSL_CERT_FILE", ca, TRUE);
+    g_setenv ("SSL_CERT_DIR", empty, TRUE);
+  }
+  make_certificates ();
+  start_dovecot ();
+
+  g_test_add_func ("/net/connection/read-line", test_read_line);
+  g_test_add_func ("/net/connection/plaintext-before-tls", test_plaintext_before_tls);
+  g_test_add_func ("/net/connection/peer-hangup", test_peer_hangup);
+  g_test_add_func ("/net/connection/refused", test_refused);
+  g_test_add_func ("/net/connection/unknown-host", test_unknown_host);
+  g_test_add_func ("/net/connection/cancel-while-waiting", test_cancel_while_waiting);
+  g_test_add_func ("/net/connection/cancel-before", test_cancel_before);
+  g_test_add_func ("/net/probe/bad-credentials", test_bad_credentials);
+
+  /* Failed logins come last: Dovecot then delays every login from the
+   * address (its auth penalty), good ones included. */
+  g_test_add_func ("/net/dovecot/imap-tls", test_dovecot_imap_tls);
+  g_test_add_func ("/net/dovecot/imap-starttls", test_dovecot_imap_starttls);
+  g_test_add_func ("/net/dovecot/smtp-starttls", test_dovecot_smtp_starttls);
+  g_test_add_func ("/net/dovecot/smtp-tls", test_dovecot_smtp_tls);
+  g_test_add_func ("/net/dovecot/wrong-security", test_dovecot_wrong_security);
+  g_test_add_func ("/net/dovecot/timing", test_dovecot_timing);
+  g_test_add_func ("/net/dovecot/imap-wrong-password", test_dovecot_imap_wrong_password);
+  g_test_add_func ("/net/dovecot/imap-literal", test_dovecot_imap_literal);
+  g_test_add_func ("/net/dovecot/smtp-wrong-password", test_dovecot_smtp_wrong_password);
+
+  g_test_add_func ("/net/imap/icloud-ok", test_icloud_ok);
+  g_test_add_func ("/net/imap/icloud-starttls", test_icloud_starttls);
+  g_test_add_func ("/net/imap/icloud-wrong-password", test_icloud_wrong_password);
+  g_test_add_func ("/net/imap/quoting", test_icloud_quoting);
+  g_test_add_func ("/net/imap/literal", test_icloud_literal);
+  g_test_add_func ("/net/imap/hangup-first", test_hangup_first);
+  g_test_add_func ("/net/imap/no-starttls", test_imap_no_starttls);
+  g_test_add_func ("/net/imap/no-starttls-asked", test_imap_no_starttls_asked);
+  g_test_add_func ("/net/imap/preauth-plaintext", test_imap_preauth_plaintext);
+  g_test_add_func ("/net/imap/starttls-inject", test_imap_starttls_inject);
+  g_test_add_func ("/net/imap/bye", test_imap_bye);
+  g_test_add_func ("/net/imap/silent", test_imap_silent);
+  g_test_add_func ("/net/imap/tls-handshake-silent", test_tls_handshake_silent);
+  g_test_add_func ("/net/imap/tls-silent", test_tls_silent);
+  g_test_add_func ("/net/imap/trickle", test_imap_trickle);
+  g_test_add_func ("/net/imap/longline", test_imap_longline);
+  g_test_add_func ("/net/imap/flood", test_imap_flood);
+  g_test_add_func ("/net/imap/garbage", test_imap_garbage);
+
+  g_test_add_func ("/net/smtp/starttls-ok", test_smtp_starttls_ok);
+  g_test_add_func ("/net/smtp/smtps-ok", test_smtps_ok);
+  g_test_add_func ("/net/smtp/no-starttls", test_smtp_no_starttls);
+  g_test_add_func ("/net/smtp/starttls-inject", test_smtp_starttls_inject);
+  g_test_add_func ("/net/smtp/421", test_smtp_421);
+  g_test_add_func ("/net/smtp/authfail", test_smtp_authfail);
+  g_test_add_func ("/net/smtp/longreply", test_smtp_longreply);
+  g_test_add_func ("/net/smtp/454", test_smtp_454);
+  g_test_add_func ("/net/smtp/silent", test_smtp_silent);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cert_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/net/certificate/%s",
+                                               cert_cases[i].cert);
+
+      g_test_add_data_func (path, &cert_cases[i], test_bad_certificate);
+    }
+  g_test_add_func ("/net/certificate/wronghost-ip", test_wronghost_names_host);
+
+  g_test_add_func ("/net/zz/no-secret-in-log", test_no_secret_in_log);
+
+  status = g_test_run ();
+
+  stop_all_servers ();
+  g_clear_object (&dovecot);
+  g_clear_pointer (&running, g_ptr_array_unref);
+  if (status == 0)
+    {
+      g_autofree char *quoted = g_shell_quote (tmp_dir);
+      g_autofree char *command = g_strdup_printf ("rm -rf %s", quoted);
+
+      /* Kept after a failure for the records and Dovecot's log. */
+      if (system (command) != 0)
+        g_printerr ("# could not remove %s\n", tmp_dir);
+    }
+  else
+    g_printerr ("# test files kept in %s\n", tmp_dir);
+
+  return status;
+}

@@ -1,0 +1,713 @@
+#!/usr/bin/env python3
+"""Scripted misbehaving IMAP/SMTP servers for mailsetup's tests.
+
+Real Dovecot covers the well-behaved server; these cover what it will not
+do on demand: iCloud's quirks, hanging, trickling, flooding, garbage, bad
+certificates, STARTTLS stripping and injection, hang-up after a failed login.
+
+Command line (fault-server.py is the same program):
+
+    fault-server.py --scenario NAME --certs DIR [--cert good|expired|notyet|
+        wronghost|selfsigned|bigchain] [--user U --password P]
+        [--record FILE] [--tls implicit|plain] [--host 127.0.0.1]
+
+binds HOST:0, prints "PORT <n>" on stdout and serves connections (one thread
+each) until SIGTERM/SIGINT.  --record appends every line the client sent,
+decoded, one per line (IMAP literals on a line of their own), so a test can
+check that no credentials went out.  Scenario `refused` prints the port of a
+socket that was bound and closed, and exits.
+
+As a module:
+
+    port, stop = faultserver.start("imap-icloud", certdir, user=..., ...)
+    ...
+    stop()
+    # or: with faultserver.FaultServer("smtp-421", certdir) as fs: fs.port
+"""
+
+import argparse
+import base64
+import os
+import re
+import signal
+import socket
+import ssl
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testca  # noqa: E402
+
+DEFAULT_USER = "jane@icloud.com"
+DEFAULT_PASSWORD = "abcd-efgh-ijkl-mnop"
+MAX_LINE = 64 * 1024  # longer client lines are cut (and recorded) in pieces
+
+
+class Closed(Exception):
+    """The client went away (or the server is stopping)."""
+
+
+def free_port(host="127.0.0.1"):
+    """A port nothing listens on (bound, then closed): connecting to it is
+    refused -- unless someone grabs it in between, which is unlikely."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+# -- one client connection ------------------------------------------------
+
+class Conn:
+    """A client connection: line reading with recording, STARTTLS."""
+
+    def __init__(self, server, sock):
+        self.server = server
+        self.raw = sock          # the TCP socket (shut down by stop())
+        self.sock = sock         # the same, or its TLS wrapper
+        self.buf = b""
+        self.tls_active = False
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        try:
+            self.sock.sendall(data)
+        except (OSError, ssl.SSLError) as e:
+            raise Closed(str(e))
+
+    def _fill(self):
+        try:
+            data = self.sock.recv(65536)
+        except (OSError, ssl.SSLError) as e:
+            raise Closed(str(e))
+        if not data:
+            if self.buf:  # an unterminated last line still counts
+                self.server.record(self.buf)
+                self.buf = b""
+            raise Closed("client closed the connection")
+        self.buf += data
+
+    def readline(self):
+        """One line without its CRLF (or LF); raises Closed at EOF."""
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0 or len(self.buf) >= MAX_LINE:
+                end = i + 1 if i >= 0 else MAX_LINE
+                line, self.buf = self.buf[:end], self.buf[end:]
+                line = line.rstrip(b"\r\n")
+                self.server.record(line)
+                return line
+            self._fill()
+
+    def read_exact(self, n):
+        """N bytes (an IMAP literal), recorded as one line."""
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        self.server.record(data)
+        return data
+
+    def drain(self):
+        """Read (and record) until the client closes or the server stops."""
+        while True:
+            self._fill()
+            while b"\n" in self.buf or len(self.buf) >= MAX_LINE:
+                self.readline()
+
+    def start_tls(self):
+        """Server side of a TLS handshake (implicit TLS or after STARTTLS)."""
+        if self.buf:
+            # Plaintext the client sent after STARTTLS, before the handshake:
+            # it stays recorded, but never counts as part of the TLS session.
+            self.server.log("client sent %d bytes after STARTTLS" % len(self.buf))
+            self.server.record(self.buf)
+            self.buf = b""
+        ctx = self.server.tls_context()
+        if ctx is None:
+            raise Closed("TLS needed but no --certs given")
+        try:
+            self.sock = ctx.wrap_socket(self.raw, server_side=True)
+        except (OSError, ssl.SSLError) as e:
+            raise Closed("TLS handshake failed: %s" % e)
+        self.tls_active = True
+
+
+# -- helpers ----------------------------------------------------------------
+
+def _b64decode(data):
+    try:
+        return base64.b64decode(data, validate=True)
+    except ValueError:
+        return None
+
+
+def _plain_credentials(response):
+    """(user, password) from a SASL PLAIN response (base64), or None."""
+    raw = _b64decode(response)
+    if raw is None or raw.count(b"\0") != 2:
+        return None
+    _, user, password = raw.split(b"\0")
+    return user, password
+
+
+def _imap_tokens(text):
+    """Split an IMAP command line into atoms and (unquoted) quoted strings."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text[i:i + 1] == b" ":
+            i += 1
+        elif text[i:i + 1] == b'"':
+            i += 1
+            s = bytearray()
+            while i < n and text[i:i + 1] != b'"':
+                if text[i:i + 1] == b"\\" and i + 1 < n:
+                    i += 1
+                s += text[i:i + 1]
+                i += 1
+            out.append(bytes(s))
+            i += 1
+        else:
+            j = text.find(b" ", i)
+            j = n if j < 0 else j
+            out.append(text[i:j])
+            i = j
+    return out
+
+
+_LITERAL = re.compile(rb"\{(\d+)(\+?)\}$")
+
+
+# -- IMAP ------------------------------------------------------------------
+
+class ImapProfile:
+    """How a server words things; iCloud's differ from the textbook's."""
+
+    def __init__(self, caps, greeting_text, ok_text, cont,
+                 auth_fail, login_fail, plain_authenticate_works,
+                 hangup_after_login_fail, hangup_after_auth_fail,
+                 trailing_space=False):
+        self.caps = caps
+        self.greeting_text = greeting_text
+        self.ok_text = ok_text
+        self.cont = cont
+        self.auth_fail = auth_fail
+        self.login_fail = login_fail
+        self.plain_authenticate_works = plain_authenticate_works
+        self.hangup_after_login_fail = hangup_after_login_fail
+        self.hangup_after_auth_fail = hangup_after_auth_fail
+        self.trailing_space = trailing_space
+
+    def capability(self, tls_active, implicit):
+        caps = list(self.caps)
+        if not tls_active and not implicit:
+            caps += ["STARTTLS", "LOGINDISABLED"]
+        return " ".join(caps) + (" " if self.trailing_space else "")
+
+
+ICLOUD = ImapProfile(
+    # As seen from imap.mail.me.com: no AUTH=LOGIN (yet LOGIN works), a
+    # trailing space before "]", "OK !!", bare "+" continuations.
+    caps=["st11p00mm-iscream009", "1S", "XAPPLEPUSHSERVICE", "IMAP4",
+          "IMAP4rev1", "SASL-IR", "AUTH=ATOKEN", "AUTH=PLAIN"],
+    greeting_text="iCloud IMAP4 service", ok_text="!!", cont=b"+\r\n",
+    auth_fail="NO [AUTHENTICATIONFAILED] Authentication failed",
+    login_fail="NO [AUTHENTICATIONFAILED] Authentication Failed",
+    plain_authenticate_works=False, hangup_after_login_fail=True,
+    hangup_after_auth_fail=False, trailing_space=True)
+
+TEXTBOOK = ImapProfile(
+    caps=["IMAP4rev1", "SASL-IR", "ID", "AUTH=PLAIN", "AUTH=LOGIN"],
+    greeting_text="fault-server ready", ok_text="completed",
+    cont=b"+ Ready\r\n",
+    auth_fail="NO [AUTHENTICATIONFAILED] Authentication failed.",
+    login_fail="NO [AUTHENTICATIONFAILED] Authentication failed.",
+    plain_authenticate_works=True, hangup_after_login_fail=True,
+    hangup_after_auth_fail=True)
+
+
+def _imap_command(c, profile):
+    """Read a command (with its literals); return a list of tokens."""
+    tokens = []
+    line = c.readline()
+    while True:
+        m = _LITERAL.search(line)
+        tokens += _imap_tokens(line[:m.start()] if m else line)
+        if not m:
+            return tokens
+        if not m.group(2):  # {n} waits for a continuation, {n+} does not
+            c.send(profile.cont)
+        tokens.append(c.read_exact(int(m.group(1))))
+        line = c.readline()
+
+
+def _imap_sasl(c, profile, tag, args, server):
+    """AUTHENTICATE; True on success, False on failure, None if refused."""
+    mech = args[0].upper() if args else b""
+    initial = args[1] if len(args) > 1 else None
+
+    def response(prompt):
+        nonlocal initial
+        if initial is not None:  # SASL-IR
+            line, initial = initial, None
+            return b"" if line == b"=" else line
+        c.send(prompt)
+        return c.readline()
+
+    if mech == b"PLAIN":
+        creds = _plain_credentials(response(profile.cont))
+        ok = (profile.plain_authenticate_works and creds is not None
+              and server.check(*creds))
+    elif mech == b"LOGIN" and "AUTH=LOGIN" in profile.caps:
+        user = _b64decode(response(b"+ VXNlcm5hbWU6\r\n"))
+        password = _b64decode(response(b"+ UGFzc3dvcmQ6\r\n"))
+        ok = user is not None and password is not None and \
+            server.check(user, password)
+    else:
+        c.send("%s NO Unsupported authentication mechanism\r\n" % tag)
+        return None
+    if ok:
+        c.send("%s OK %s\r\n" % (tag, profile.ok_text))
+    else:
+        c.send("%s %s\r\n" % (tag, profile.auth_fail))
+    return ok
+
+
+def imap_session(c, profile, greeting=True):
+    """A small IMAP4rev1 login-state server."""
+    server = c.server
+    implicit = c.tls_active
+    if greeting:
+        c.send("* OK [CAPABILITY %s] %s\r\n"
+               % (profile.capability(c.tls_active, implicit),
+                  profile.greeting_text))
+    while True:
+        tokens = _imap_command(c, profile)
+        if len(tokens) < 2:
+            c.send("* BAD Missing command\r\n")
+            continue
+        tag = tokens[0].decode(errors="replace")
+        cmd, args = tokens[1].upper(), tokens[2:]
+        if cmd == b"CAPABILITY":
+            c.send("* CAPABILITY %s\r\n%s OK %s\r\n"
+                   % (profile.capability(c.tls_active, implicit), tag,
+                      profile.ok_text))
+        elif cmd == b"NOOP":
+            c.send("%s OK %s\r\n" % (tag, profile.ok_text))
+        elif cmd == b"ID":
+            c.send("* ID NIL\r\n%s OK %s\r\n" % (tag, profile.ok_text))
+        elif cmd == b"LOGOUT":
+            c.send("* BYE Logging out\r\n%s OK %s\r\n" % (tag, profile.ok_text))
+            return
+        elif cmd == b"STARTTLS" and not c.tls_active:
+            c.send("%s OK Begin TLS negotiation now\r\n" % tag)
+            c.start_tls()
+        elif cmd == b"LOGIN":
+            if len(args) != 2:
+                c.send("%s BAD Invalid arguments\r\n" % tag)
+            elif not c.tls_active:
+                c.send("%s NO [PRIVACYREQUIRED] Use STARTTLS first\r\n" % tag)
+            elif server.check(*args):
+                c.send("%s OK %s\r\n" % (tag, profile.ok_text))
+            else:
+                c.send("%s %s\r\n" % (tag, profile.login_fail))
+                if profile.hangup_after_login_fail:
+                    return
+        elif cmd == b"AUTHENTICATE":
+            if not c.tls_active:
+                c.send("%s NO [PRIVACYREQUIRED] Use STARTTLS first\r\n" % tag)
+            elif _imap_sasl(c, profile, tag, args, server) is False and \
+                    profile.hangup_after_auth_fail:
+                return
+        else:
+            c.send("%s BAD Command unrecognized\r\n" % tag)
+
+
+def imap_icloud(c):
+    imap_session(c, ICLOUD)
+
+
+def imap_icloud_auth_hangup(c):
+    # Also hangs up after the failed AUTHENTICATE PLAIN.
+    imap_session(c, ImapProfile(**dict(vars(ICLOUD),
+                                       hangup_after_auth_fail=True)))
+
+
+def imap_hangup_first(c):
+    # Textbook wording; the only quirk is the hang-up after a failed login,
+    # so a client must reconnect to try the next user name.
+    imap_session(c, TEXTBOOK)
+
+
+def imap_bye(c):
+    c.send("* BYE Service temporarily unavailable\r\n")
+
+
+def silent(c):
+    c.drain()
+
+
+def imap_trickle(c):
+    for byte in b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] trickle ready\r\n":
+        c.send(bytes([byte]))
+        if c.server.stopping.wait(1.0):
+            return
+    imap_session(c, TEXTBOOK, greeting=False)
+
+
+def imap_longline(c):
+    c.send(b"* OK " + b"x" * (1024 * 1024) + b"\r\n")
+    c.drain()
+
+
+def imap_flood(c):
+    c.send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] flood ready\r\n")
+    c.readline()
+    chunk = b"* OK x\r\n" * 8192
+    while not c.server.stopping.is_set():
+        c.send(chunk)
+
+
+def imap_garbage(c):
+    while not c.server.stopping.wait(0.05):
+        c.send(os.urandom(4096))
+
+
+# -- SMTP --------------------------------------------------------------------
+
+SIZE = 20971520
+
+
+def smtp_session(c, starttls=True, auth_ok=True, plaintext_auth=False,
+                 inject=None, starttls_reply=None, long_ehlo=0):
+    """A small ESMTP submission server.
+
+    starttls: offer STARTTLS before TLS (ignored once TLS is up)
+    auth_ok: AUTH can succeed at all (else 535 always)
+    plaintext_auth: offer and accept AUTH without TLS
+    inject: bytes sent in the same write as the STARTTLS 220 reply
+    starttls_reply: reply to STARTTLS instead of starting TLS
+    long_ehlo: this many extra 250- lines in the first EHLO reply
+    """
+    server = c.server
+    c.send("220 localhost ESMTP fault-server\r\n")
+    ehlos = 0
+    while True:
+        line = c.readline()
+        verb, _, rest = line.partition(b" ")
+        verb = verb.upper()
+        auth_allowed = c.tls_active or plaintext_auth
+        if verb == b"EHLO":
+            ehlos += 1
+            lines = ["localhost", "PIPELINING", "SIZE %d" % SIZE]
+            if long_ehlo and ehlos == 1:
+                c.send("".join("250-X-FILLER-%06d\r\n" % i
+                               for i in range(long_ehlo)))
+            if starttls and not c.tls_active:
+                lines.append("STARTTLS")
+            if auth_allowed:
+                lines.append("AUTH PLAIN LOGIN")
+            lines += ["ENHANCEDSTATUSCODES", "8BITMIME"]
+            c.send("".join("250-%s\r\n" % l for l in lines[:-1])
+                   + "250 %s\r\n" % lines[-1])
+        elif verb == b"HELO":
+            c.send("250 localhost\r\n")
+        elif verb == b"STARTTLS" and starttls and not c.tls_active:
+            if starttls_reply:
+                c.send(starttls_reply)
+                continue
+            c.send(b"220 2.0.0 Go ahead\r\n" + (inject or b""))
+            c.start_tls()
+        elif verb == b"AUTH":
+            if not auth_allowed:
+                c.send("530 5.7.0 Must issue a STARTTLS command first\r\n")
+                continue
+            ok = _smtp_auth(c, rest)
+            if ok is None:
+                continue
+            if ok and auth_ok:
+                c.send("235 2.7.0 Authentication successful\r\n")
+            else:
+                c.send("535 5.7.8 Authentication credentials invalid\r\n")
+        elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+            c.send("250 2.0.0 OK\r\n")
+        elif verb == b"DATA":
+            c.send("354 End data with <CR><LF>.<CR><LF>\r\n")
+            while c.readline() != b".":
+                pass
+            c.send("250 2.0.0 Discarded\r\n")
+        elif verb == b"QUIT":
+            c.send("221 2.0.0 Bye\r\n")
+            return
+        else:
+            c.send("502 5.5.2 Command not recognized\r\n")
+
+
+def _smtp_auth(c, rest):
+    """AUTH PLAIN/LOGIN exchange; True/False, or None if already answered."""
+    args = rest.split()
+    mech = args[0].upper() if args else b""
+    initial = args[1] if len(args) > 1 else None
+
+    def response(prompt):
+        c.send(prompt)
+        line = c.readline()
+        if line == b"*":
+            c.send("501 5.7.0 Authentication aborted\r\n")
+            raise _Aborted()
+        return line
+
+    try:
+        if mech == b"PLAIN":
+            if initial is None:
+                initial = response(b"334 \r\n")
+            creds = _plain_credentials(b"" if initial == b"=" else initial)
+            return creds is not None and c.server.check(*creds)
+        if mech == b"LOGIN":
+            user = _b64decode(initial if initial is not None
+                              else response(b"334 VXNlcm5hbWU6\r\n"))
+            password = _b64decode(response(b"334 UGFzc3dvcmQ6\r\n"))
+            return (user is not None and password is not None
+                    and c.server.check(user, password))
+    except _Aborted:
+        return None
+    c.send("504 5.5.4 Unrecognized authentication type\r\n")
+    return None
+
+
+class _Aborted(Exception):
+    pass
+
+
+def smtp_ok(c):
+    smtp_session(c)
+
+
+def smtp_no_starttls(c):
+    # STARTTLS stripped: AUTH is offered in the clear; the record shows
+    # whether the client fell for it.
+    smtp_session(c, starttls=False, plaintext_auth=True)
+
+
+def smtp_starttls_inject(c):
+    # CVE-2011-0411 class: plaintext arriving with the STARTTLS reply must
+    # not be taken as a reply inside TLS.
+    smtp_session(c, inject=b"250 injected\r\n")
+
+
+def smtp_421(c):
+    c.send("421 Service not available, closing transmission channel\r\n")
+
+
+def smtp_authfail(c):
+    smtp_session(c, auth_ok=False)
+
+
+def smtp_longreply(c):
+    smtp_session(c, long_ehlo=100000)
+
+
+def smtp_454(c):
+    smtp_session(c, starttls_reply="454 TLS not available due to temporary reason\r\n")
+
+
+# name: (handler, default TLS mode: "implicit" or "plain")
+SCENARIOS = {
+    "imap-icloud": (imap_icloud, "implicit"),
+    "imap-icloud-auth-hangup": (imap_icloud_auth_hangup, "implicit"),
+    "imap-hangup-first": (imap_hangup_first, "implicit"),
+    "imap-bye": (imap_bye, "implicit"),
+    "imap-silent": (silent, "plain"),
+    "smtp-silent": (silent, "plain"),
+    "tls-silent": (silent, "implicit"),
+    "imap-trickle": (imap_trickle, "implicit"),
+    "imap-longline": (imap_longline, "implicit"),
+    "imap-flood": (imap_flood, "implicit"),
+    "imap-garbage": (imap_garbage, "implicit"),
+    "smtp-starttls-ok": (smtp_ok, "plain"),
+    "smtps-ok": (smtp_ok, "implicit"),
+    "smtp-no-starttls": (smtp_no_starttls, "plain"),
+    "smtp-starttls-inject": (smtp_starttls_inject, "plain"),
+    "smtp-421": (smtp_421, "plain"),
+    "smtp-authfail": (smtp_authfail, "plain"),
+    "smtp-longreply": (smtp_longreply, "plain"),
+    "smtp-454": (smtp_454, "plain"),
+}
+
+
+# -- the server ----------------------------------------------------------------
+
+class FaultServer:
+    """Serve SCENARIO on HOST:0 in background threads."""
+
+    def __init__(self, scenario, certdir=None, cert="good",
+                 user=DEFAULT_USER, password=DEFAULT_PASSWORD, record=None,
+                 tls=None, host="127.0.0.1", verbose=False):
+        if scenario not in SCENARIOS:
+            raise ValueError("unknown scenario %r" % scenario)
+        self.scenario = scenario
+        self.handler, default_tls = SCENARIOS[scenario]
+        self.tls = tls or default_tls
+        self.user = user.encode() if isinstance(user, str) else user
+        self.password = (password.encode() if isinstance(password, str)
+                         else password)
+        self.host = host
+        self.verbose = verbose
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._conns = set()
+        self._record = open(record, "a", encoding="utf-8") if record else None
+        self._ctx = None
+        if certdir is not None:
+            certfile, keyfile = testca.cert_and_key(
+                testca.ensure(certdir)["dir"], cert)
+            self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            self._ctx.load_cert_chain(certfile, keyfile)
+        elif self.tls == "implicit":
+            raise ValueError("scenario %s needs certificates (--certs)"
+                             % scenario)
+        self.listener = None
+        self.port = None
+
+    # -- for Conn --
+    def tls_context(self):
+        return self._ctx
+
+    def check(self, user, password):
+        return user == self.user and password == self.password
+
+    def record(self, data):
+        with self._lock:
+            if self._record is None:
+                return
+            self._record.write(data.decode("utf-8", "backslashreplace") + "\n")
+            self._record.flush()
+
+    def log(self, msg):
+        if self.verbose:
+            sys.stderr.write("fault-server[%s]: %s\n" % (self.scenario, msg))
+            sys.stderr.flush()
+
+    # -- public --
+    def start(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((self.host, 0))
+        self.listener.listen(64)
+        self.listener.settimeout(0.1)  # lets the accept loop notice stop()
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept_loop, daemon=True,
+                         name="fault-accept").start()
+        return self.port
+
+    def stop(self):
+        self.stopping.set()
+        with self._lock:
+            wakers = list(self._conns)
+        for waker in wakers:  # wakes up threads blocked in recv/send
+            try:
+                waker.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self.listener is not None:
+            self.listener.close()
+        if self._record is not None:
+            with self._lock:
+                self._record.close()
+                self._record = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _accept_loop(self):
+        while not self.stopping.is_set():
+            try:
+                sock, peer = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            sock.settimeout(None)
+            threading.Thread(target=self._serve, args=(sock, peer),
+                             daemon=True, name="fault-conn").start()
+
+    def _serve(self, sock, peer):
+        # A duplicate descriptor of the same socket: TLS wrapping takes
+        # `sock` over, but shutting down the waker still ends the session.
+        waker = sock.dup()
+        with self._lock:
+            self._conns.add(waker)
+        if self.stopping.is_set():
+            waker.shutdown(socket.SHUT_RDWR)
+        c = Conn(self, sock)
+        self.log("connection from %s:%d" % peer)
+        try:
+            if self.tls == "implicit":
+                c.start_tls()
+            self.handler(c)
+        except Closed as e:
+            self.log(str(e))
+        except Exception as e:  # a test server must not die of one client
+            self.log("error: %r" % e)
+        finally:
+            with self._lock:
+                self._conns.discard(waker)
+            for s in (c.sock, sock, waker):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+
+def start(scenario, certdir=None, **kwargs):
+    """Start SCENARIO in the background: returns (port, stop_fn)."""
+    fs = FaultServer(scenario, certdir, **kwargs)
+    return fs.start(), fs.stop
+
+
+# -- command line --------------------------------------------------------------
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Scripted misbehaving IMAP/SMTP servers for tests.")
+    ap.add_argument("--scenario", required=True,
+                    choices=sorted(SCENARIOS) + ["refused"])
+    ap.add_argument("--certs", help="test CA directory (see testca.py)")
+    ap.add_argument("--cert", default="good", choices=testca.LEAVES)
+    ap.add_argument("--user", default=DEFAULT_USER)
+    ap.add_argument("--password", default=DEFAULT_PASSWORD)
+    ap.add_argument("--record", help="append the client's lines to FILE")
+    ap.add_argument("--tls", choices=["implicit", "plain"],
+                    help="override the scenario's default")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--verbose", "-v", action="store_true",
+                    help="log connections and errors on stderr")
+    args = ap.parse_args(argv)
+
+    if args.scenario == "refused":
+        print("PORT %d" % free_port(args.host), flush=True)
+        return 0
+
+    try:
+        fs = FaultServer(args.scenario, args.certs, cert=args.cert,
+                         user=args.user, password=args.password,
+                         record=args.record, tls=args.tls, host=args.host,
+                         verbose=args.verbose)
+    except ValueError as e:
+        ap.error(str(e))
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    print("PORT %d" % fs.start(), flush=True)
+    while not done.wait(0.5):
+        pass
+    fs.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
