@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bus/bus-mainloop.h"
 #include "bus/bus-service.h"
+#include "accounts/account-file.h"
+#include "accounts/accounts.h"
 #include "manager.h"
 #include "mailsetup-error.h"
 #include "providers/provider-registry.h"
@@ -108,9 +111,12 @@ main (int argc,
   };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) denial = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(BusService) service = NULL;
   g_autoptr(MsProviderRegistry) registry = NULL;
+  g_autoptr(MsAccountFile) account_file = NULL;
+  g_autoptr(MsAccounts) accounts = NULL;
   g_autoptr(MsManager) manager = NULL;
   DBusConnection *connection;
 
@@ -146,6 +152,13 @@ main (int argc,
   /* Registers our error names with GIO before the first reply. */
   ms_error_quark ();
 
+  /* GLib sets up the C locale behind g_ascii_strtoull() on first use.
+   * When that first use raced with libsecret's D-Bus thread starting up,
+   * valid numbers were rejected now and then (provider files with port
+   * "993" skipped, about one start in twenty); doing it before any thread
+   * exists made that go away. */
+  g_ascii_strtoull ("0", NULL, 10);
+
   connection = connect_to_session_bus ();
   if (connection == NULL)
     return EXIT_FAILURE;
@@ -156,15 +169,24 @@ main (int argc,
   service = bus_service_new (connection, INTERFACES_RESOURCE, &error);
   if (service == NULL)
     g_error ("Cannot load the interface descriptions: %s", error->message);
+  /* Passwords are handed out over the bus: only to our own user. */
+  denial = g_error_new_literal (MS_ERROR, MS_ERROR_ACCESS_DENIED,
+                                _("mailsetupd serves only the programs of the user it "
+                                  "runs for."));
+  bus_service_restrict_to_user (service, getuid (), denial);
 
   registry = ms_provider_registry_new_default ();
-  manager = ms_manager_new (service, registry);
+  account_file = ms_account_file_new (NULL);
+  /* The manager first: it announces the accounts as they are exported. */
+  accounts = ms_accounts_new (service, registry, account_file);
+  manager = ms_manager_new (service, registry, accounts);
 
   if (!dbus_connection_add_filter (connection, quit_on_disconnect, loop, NULL))
     g_error ("Out of memory");
 
   if (!own_bus_name (connection))
     {
+      g_clear_pointer (&accounts, ms_accounts_free);
       g_clear_pointer (&manager, ms_manager_free);
       g_clear_pointer (&service, bus_service_free);
       dbus_connection_close (connection);
@@ -172,12 +194,18 @@ main (int argc,
       return EXIT_FAILURE;
     }
 
+  /* Calls that came with our activation wait in the queue until the loop
+   * runs, so the accounts are on the bus before anyone can ask for them;
+   * a second instance never touches the file. */
+  ms_accounts_load (accounts);
+
   g_unix_signal_add (SIGTERM, quit_on_signal, loop);
   g_unix_signal_add (SIGINT, quit_on_signal, loop);
 
   g_debug ("Serving %s", MS_BUS_NAME);
   g_main_loop_run (loop);
 
+  g_clear_pointer (&accounts, ms_accounts_free);
   g_clear_pointer (&manager, ms_manager_free);
   g_clear_pointer (&service, bus_service_free);
   dbus_connection_remove_filter (connection, quit_on_disconnect, loop);

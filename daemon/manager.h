@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "accounts/accounts.h"
 #include "bus/bus-service.h"
 #include "providers/provider-registry.h"
 
@@ -14,11 +15,12 @@ G_BEGIN_DECLS
 
 typedef struct _MsManager MsManager;
 
-/* Exports the manager at MS_MANAGER_PATH on @service.  @registry is
- * borrowed and must outlive the manager.
+/* Exports the manager at MS_MANAGER_PATH on @service.  @registry and
+ * @accounts are borrowed and must outlive the manager.
  * Returns: (transfer full) */
 MsManager *ms_manager_new (BusService *service,
-                           MsProviderRegistry *registry);
+                           MsProviderRegistry *registry,
+                           MsAccounts *accounts);
 void ms_manager_free (MsManager *manager);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsManager, ms_manager_free)
 

@@ -34,17 +34,29 @@ add_endpoint (GVariantBuilder *builder,
   add_string (builder, user, username);
 }
 
+static gboolean
+same_endpoint (const MsEndpoint *a,
+               const MsEndpoint *b)
+{
+  return a->port == b->port && a->security == b->security &&
+         g_ascii_strcasecmp (a->hostname, b->hostname) == 0;
+}
+
 GVariant *
-ms_settings_from_provider (MsProvider *provider,
-                           const char *address)
+ms_settings_build (MsProvider *provider,
+                   const char *address,
+                   const char *imap_username,
+                   const MsEndpoint *smtp)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_auto(GVariantBuilder) candidates = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_STRING_ARRAY);
   g_auto(GVariantBuilder) alternatives = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("aa{sv}"));
   const MsEndpoint *imap = provider->imap->pdata[0];
-  const MsEndpoint *smtp = provider->smtp->pdata[0];
-  g_autofree char *imap_username = NULL;
+  g_autofree char *first_candidate = NULL;
   g_autofree char *smtp_username = NULL;
+
+  if (smtp == NULL)
+    smtp = provider->smtp->pdata[0];
 
   add_string (&builder, "provider", provider->id);
   add_string (&builder, "display-name", provider->display_name);
@@ -56,22 +68,26 @@ ms_settings_from_provider (MsProvider *provider,
         ms_provider_expand (provider->imap_username_candidates->pdata[i], address);
 
       g_variant_builder_add (&candidates, "s", candidate);
-      if (imap_username == NULL)
-        imap_username = g_steal_pointer (&candidate);
+      if (first_candidate == NULL)
+        first_candidate = g_steal_pointer (&candidate);
     }
 
-  add_endpoint (&builder, "imap-", imap, imap_username);
+  add_endpoint (&builder, "imap-", imap, imap_username ? imap_username : first_candidate);
   g_variant_builder_add (&builder, "{sv}", "imap-username-candidates",
                          g_variant_builder_end (&candidates));
 
   smtp_username = ms_provider_expand (smtp->username_template, address);
   add_endpoint (&builder, "smtp-", smtp, smtp_username);
 
-  for (guint i = 1; i < provider->smtp->len; i++)
+  for (guint i = 0; i < provider->smtp->len; i++)
     {
       const MsEndpoint *alternative = provider->smtp->pdata[i];
-      g_autofree char *username = ms_provider_expand (alternative->username_template, address);
+      g_autofree char *username = NULL;
 
+      if (same_endpoint (alternative, smtp))
+        continue;
+
+      username = ms_provider_expand (alternative->username_template, address);
       g_variant_builder_open (&alternatives, G_VARIANT_TYPE_VARDICT);
       add_endpoint (&alternatives, "", alternative, username);
       g_variant_builder_close (&alternatives);

@@ -11,9 +11,14 @@
 G_BEGIN_DECLS
 
 /* The a{sv} of DESIGN §3 ("provider", "imap-host", "smtp-port", …) for the
- * normalised @address at @provider, as the provider file describes it.
+ * normalised @address at @provider.  @imap_username and @smtp say what a
+ * login found to work; NULL means what the provider file prefers (the
+ * first user name candidate, the first SMTP endpoint).  The other SMTP
+ * endpoints are listed under "smtp-alternatives".
  * Returns: (transfer floating) */
-GVariant *ms_settings_from_provider (MsProvider *provider,
-                                     const char *address);
+GVariant *ms_settings_build (MsProvider *provider,
+                             const char *address,
+                             const char *imap_username,
+                             const MsEndpoint *smtp);
 
 G_END_DECLS

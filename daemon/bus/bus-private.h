@@ -6,6 +6,8 @@
 
 #include "bus-service.h"
 
+#include <sys/types.h>
+
 G_BEGIN_DECLS
 
 #define BUS_INTERFACE_INTROSPECTABLE "org.freedesktop.DBus.Introspectable"
@@ -34,6 +36,13 @@ struct _BusService {
   GHashTable *pending_calls;   /* sender → GPtrArray of BusCall */
   GPtrArray *changed_objects;  /* BusObjects with queued property changes */
   GSource *flush_source;
+
+  /* Only callers of this Unix user are served (see bus_service_restrict_to_user). */
+  gboolean restricted;
+  uid_t allowed_uid;
+  GError *denial;
+  GHashTable *caller_uids;     /* sender → uid + 1, as learned from the bus */
+  GHashTable *waiting;         /* sender → GQueue of DBusMessage, until its uid is known */
 };
 
 /* bus-introspect.c */

@@ -218,19 +218,14 @@ handle_method (BusObject *object,
   method->handler (bus_call_new (object, message), parameters, object->user_data);
 }
 
-static DBusHandlerResult
-handle_message (DBusConnection *connection,
-                DBusMessage *message,
-                void *user_data)
+static void
+dispatch_call (BusService *service,
+               DBusMessage *message)
 {
-  BusService *service = user_data;
   const char *path = dbus_message_get_path (message);
   const char *interface = dbus_message_get_interface (message);
   const char *member = dbus_message_get_member (message);
   BusObject *object;
-
-  if (dbus_message_get_type (message) != DBUS_MESSAGE_TYPE_METHOD_CALL)
-    return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 
   if (g_strcmp0 (interface, BUS_INTERFACE_INTROSPECTABLE) == 0 ||
       (interface == NULL && strcmp (member, "Introspect") == 0))
@@ -243,7 +238,7 @@ handle_message (DBusConnection *connection,
                      "Introspect takes no arguments");
       else
         handle_introspect (service, message);
-      return DBUS_HANDLER_RESULT_HANDLED;
+      return;
     }
 
   object = g_hash_table_lookup (service->objects, path);
@@ -251,11 +246,14 @@ handle_message (DBusConnection *connection,
     {
       reply_error (service, message, G_DBUS_ERROR_UNKNOWN_OBJECT,
                    "No object at %s", path);
-      return DBUS_HANDLER_RESULT_HANDLED;
+      return;
     }
 
   if (g_strcmp0 (interface, BUS_INTERFACE_PROPERTIES) == 0)
-    return bus_properties_handle (object, message);
+    {
+      bus_properties_handle (object, message);
+      return;
+    }
 
   if (object->object_manager &&
       (g_strcmp0 (interface, BUS_INTERFACE_OBJECT_MANAGER) == 0 ||
@@ -269,12 +267,152 @@ handle_message (DBusConnection *connection,
                      "GetManagedObjects takes no arguments");
       else
         handle_get_managed_objects (object, message);
-      return DBUS_HANDLER_RESULT_HANDLED;
+      return;
     }
 
   handle_method (object, message);
+}
+
+/* Caller checks */
+
+/* Forgetting every uid now and then keeps the cache small; unique names
+ * are never reused, so a stale entry is never wrong, only useless. */
+#define MAX_CACHED_CALLERS 4096
+
+/* @uid_plus_one is 0 when the bus could not tell the caller's user. */
+static void
+serve_checked (BusService *service,
+               DBusMessage *message,
+               guint uid_plus_one)
+{
+  if (uid_plus_one == 0 || uid_plus_one - 1 != service->allowed_uid)
+    bus_service_send_error (service, message, service->denial);
+  else
+    dispatch_call (service, message);
+}
+
+typedef struct {
+  BusService *service;
+  char *sender;
+} UidLookup;
+
+static void
+uid_lookup_free (void *data)
+{
+  UidLookup *lookup = data;
+
+  g_free (lookup->sender);
+  g_free (lookup);
+}
+
+static void
+on_caller_uid (DBusPendingCall *pending,
+               void *user_data)
+{
+  UidLookup *lookup = user_data;
+  BusService *service = lookup->service;
+  DBusMessage *reply = dbus_pending_call_steal_reply (pending);
+  dbus_uint32_t uid = 0;
+  guint uid_plus_one = 0;
+  GQueue *queue = NULL;
+  DBusMessage *message;
+
+  if (dbus_message_get_type (reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN &&
+      dbus_message_get_args (reply, NULL, DBUS_TYPE_UINT32, &uid, DBUS_TYPE_INVALID))
+    {
+      uid_plus_one = uid + 1;
+      if (g_hash_table_size (service->caller_uids) >= MAX_CACHED_CALLERS)
+        g_hash_table_remove_all (service->caller_uids);
+      g_hash_table_insert (service->caller_uids, g_strdup (lookup->sender),
+                           GUINT_TO_POINTER (uid_plus_one));
+    }
+  dbus_message_unref (reply);
+
+  /* The calls that waited, in the order they came. */
+  g_hash_table_steal_extended (service->waiting, lookup->sender, NULL, (gpointer *) &queue);
+  while (queue != NULL && (message = g_queue_pop_head (queue)) != NULL)
+    {
+      serve_checked (service, message, uid_plus_one);
+      dbus_message_unref (message);
+    }
+  if (queue != NULL)
+    g_queue_free (queue);
+}
+
+static void
+ask_caller_uid (BusService *service,
+                const char *sender)
+{
+  DBusMessage *call = dbus_message_new_method_call (DBUS_SERVICE_DBUS, DBUS_PATH_DBUS,
+                                                    DBUS_INTERFACE_DBUS,
+                                                    "GetConnectionUnixUser");
+  DBusPendingCall *pending = NULL;
+  UidLookup *lookup = g_new0 (UidLookup, 1);
+
+  lookup->service = service;
+  lookup->sender = g_strdup (sender);
+
+  if (call == NULL ||
+      !dbus_message_append_args (call, DBUS_TYPE_STRING, &sender, DBUS_TYPE_INVALID) ||
+      !dbus_connection_send_with_reply (service->connection, call, &pending,
+                                        DBUS_TIMEOUT_USE_DEFAULT) ||
+      pending == NULL ||
+      !dbus_pending_call_set_notify (pending, on_caller_uid, lookup, uid_lookup_free))
+    g_error ("Out of memory or no bus connection");
+
+  dbus_pending_call_unref (pending);
+  dbus_message_unref (call);
+}
+
+static DBusHandlerResult
+handle_message (DBusConnection *connection,
+                DBusMessage *message,
+                void *user_data)
+{
+  BusService *service = user_data;
+  const char *sender = dbus_message_get_sender (message);
+  GQueue *queue;
+
+  if (dbus_message_get_type (message) != DBUS_MESSAGE_TYPE_METHOD_CALL)
+    return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+
+  /* A peer-to-peer connection has no sender; libdbus checked its user. */
+  if (!service->restricted || sender == NULL)
+    {
+      dispatch_call (service, message);
+      return DBUS_HANDLER_RESULT_HANDLED;
+    }
+
+  if (g_hash_table_contains (service->caller_uids, sender))
+    {
+      serve_checked (service, message,
+                     GPOINTER_TO_UINT (g_hash_table_lookup (service->caller_uids, sender)));
+      return DBUS_HANDLER_RESULT_HANDLED;
+    }
+
+  queue = g_hash_table_lookup (service->waiting, sender);
+  if (queue == NULL)
+    {
+      queue = g_queue_new ();
+      g_hash_table_insert (service->waiting, g_strdup (sender), queue);
+      ask_caller_uid (service, sender);
+    }
+  g_queue_push_tail (queue, dbus_message_ref (message));
+
   return DBUS_HANDLER_RESULT_HANDLED;
 }
+
+void
+bus_service_restrict_to_user (BusService *service,
+                              uid_t uid,
+                              const GError *denial)
+{
+  service->restricted = TRUE;
+  service->allowed_uid = uid;
+  g_clear_error (&service->denial);
+  service->denial = g_error_copy (denial);
+}
+
 
 /* A caller that leaves the bus cancels what it asked for. */
 static DBusHandlerResult
@@ -298,6 +436,12 @@ filter_name_owner_changed (DBusConnection *connection,
   return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 }
 
+static void
+free_waiting (GQueue *queue)
+{
+  g_queue_free_full (queue, (GDestroyNotify) dbus_message_unref);
+}
+
 static const DBusObjectPathVTable fallback_vtable = {
   .message_function = handle_message,
 };
@@ -317,6 +461,9 @@ bus_service_new (DBusConnection *connection,
   service->pending_calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                   (GDestroyNotify) g_ptr_array_unref);
   service->changed_objects = g_ptr_array_new ();
+  service->caller_uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  service->waiting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) free_waiting);
 
   if (!bus_introspect_load (service, resource_path, error))
     return NULL;
@@ -345,6 +492,9 @@ bus_service_free (BusService *service)
       g_source_unref (service->flush_source);
     }
   g_clear_pointer (&service->changed_objects, g_ptr_array_unref);
+  g_clear_pointer (&service->waiting, g_hash_table_unref);
+  g_clear_error (&service->denial);
+  g_clear_pointer (&service->caller_uids, g_hash_table_unref);
   g_clear_pointer (&service->pending_calls, g_hash_table_unref);
   g_clear_pointer (&service->objects, g_hash_table_unref);
   g_clear_pointer (&service->interface_info, g_hash_table_unref);

@@ -15,6 +15,7 @@
 
 #include <dbus/dbus.h>
 #include <gio/gio.h>
+#include <sys/types.h>
 
 G_BEGIN_DECLS
 
@@ -66,6 +67,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BusService, bus_service_free)
 
 /* (transfer none) */
 DBusConnection *bus_service_get_connection (BusService *service);
+
+/* From now on, method calls from connections of another Unix user than
+ * @uid are answered with @denial.  The bus driver tells each caller's
+ * user once; calls wait for that answer in order. */
+void bus_service_restrict_to_user (BusService *service,
+                                   uid_t uid,
+                                   const GError *denial);
 
 /* Exports an object at @path with the interfaces of the NULL-terminated
  * @vtables, all served with @user_data.  With @object_manager, the object

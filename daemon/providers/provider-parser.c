@@ -496,8 +496,8 @@ finish_server (ParseState *state,
   if (!g_ascii_string_to_unsigned (server->port, 10, 1, G_MAXUINT16,
                                    &port, &port_error))
     return fail (state, server->line, error,
-                 "the %s server’s port “%s” is not a number from 1 to 65535",
-                 protocol, server->port);
+                 "the %s server’s port “%s” is not a number from 1 to 65535 (%s)",
+                 protocol, server->port, port_error->message);
 
   if (server->socket_type == NULL)
     return fail (state, server->line, error,

@@ -1,0 +1,34 @@
+/* account-data.h: what mailsetup keeps about one account
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "providers/provider.h"
+
+G_BEGIN_DECLS
+
+/* Plain data, saved in accounts.conf.  Never holds the password. */
+typedef struct {
+  char *id;             /* stable, also the Secret Service "account-id" */
+  char *address;        /* normalised */
+  char *provider;       /* provider id, e.g. "icloud.com" */
+  char *display_name;   /* the person's own name for the account */
+  MsEndpoint *imap;     /* username_template holds the user name itself */
+  MsEndpoint *smtp;
+  guint64 smtp_max_message_size; /* 0: unknown */
+  gint64 last_checked;  /* unix seconds, 0: never */
+} MsAccountData;
+
+/* Returns: (transfer full) */
+MsAccountData *ms_account_data_new (void);
+MsAccountData *ms_account_data_copy (const MsAccountData *data);
+void ms_account_data_free (MsAccountData *data);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsAccountData, ms_account_data_free)
+
+/* A new random account id: 32 lower-case hex digits (transfer full). */
+char *ms_account_id_new (void);
+
+G_END_DECLS
