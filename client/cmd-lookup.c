@@ -32,7 +32,7 @@ ctl_cmd_lookup (CtlClient *client, const char * const *args)
       g_autoptr(GString) text = g_string_new (NULL);
 
       ctl_settings_format (text, settings);
-      g_print ("%s", text->str);
+      ctl_print_text (stdout, text->str);
     }
 
   return CTL_EXIT_OK;

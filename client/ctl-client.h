@@ -10,6 +10,7 @@
 
 #include <dbus/dbus.h>
 #include <glib.h>
+#include <stdio.h>
 
 G_BEGIN_DECLS
 
@@ -36,8 +37,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlClient, ctl_client_free)
 
 gboolean ctl_client_get_json (CtlClient *client);
 
+/* How long a call waits for its reply unless told otherwise: libdbus's
+ * default, which the daemon's own deadlines are chosen to fit in. */
+#define CTL_CALL_TIMEOUT_DEFAULT_MS 25000
+
 /* Calls @method of @interface on @path at the daemon and waits for the
- * reply, for as long as the bus's default timeout.  @args is a tuple, or
+ * reply, for up to CTL_CALL_TIMEOUT_DEFAULT_MS.  @args is a tuple, or
  * NULL for none; it may be floating and is consumed.  The reply body must
  * have @reply_type (a tuple type).
  * Returns: (transfer full): the reply body, or NULL with @error set to a
@@ -50,6 +55,42 @@ GVariant *ctl_client_call (CtlClient *client,
                            const GVariantType *reply_type,
                            DBusError *error);
 
+/* A method call to the daemon, with no arguments yet (transfer full):
+ * for arguments that must not pass through a GVariant, such as a password,
+ * whose memory cannot be wiped. */
+DBusMessage *ctl_client_new_call (const char *path,
+                                  const char *interface,
+                                  const char *method);
+
+/* Sends @message (a call from ctl_client_new_call(); not consumed) and
+ * waits up to @timeout_ms for the reply, dispatching the watched signal
+ * meanwhile.  The reply body must have @reply_type (a tuple type).
+ * Returns: (transfer full): the reply body, or NULL with @error set, to
+ * DBUS_ERROR_NO_REPLY when the time is up. */
+GVariant *ctl_client_send (CtlClient *client,
+                           DBusMessage *message,
+                           int timeout_ms,
+                           const GVariantType *reply_type,
+                           DBusError *error);
+
+/* Called with the body (a tuple) of each watched signal. */
+typedef void (*CtlSignalFunc) (GVariant *body, gpointer user_data);
+
+/* Has the bus send this client the daemon's @interface.@member signals
+ * from CTL_MANAGER_PATH whose first argument is the string @arg0, and
+ * calls @func with each that arrives while ctl_client_send() waits.  The
+ * match rule is in place when this returns, so a call sent afterwards
+ * misses none of its signals.  One watch per client; it lasts as long as
+ * the client.
+ * Returns: FALSE with @error set if the bus refused. */
+gboolean ctl_client_watch_signal (CtlClient *client,
+                                  const char *interface,
+                                  const char *member,
+                                  const char *arg0,
+                                  CtlSignalFunc func,
+                                  gpointer user_data,
+                                  DBusError *error);
+
 /* Reports @error: "mailsetupctl: <message>" on stderr and, with --json, an
  * {"error": <name>, "message": <message>} object on stdout.
  * Returns: the exit status for @error's name. */
@@ -57,6 +98,11 @@ int ctl_client_report_error (CtlClient *client, const DBusError *error);
 
 /* The exit status for the D-Bus error @name; see CtlExit. */
 int ctl_exit_status_for_error (const char *name);
+
+/* Writes @text (UTF-8) to @stream in the locale's character set; where
+ * that is not UTF-8, the typography we use has ASCII stand-ins ("…" as
+ * "...", “ ” as ", ✓ as "OK:") and anything else it lacks becomes "?". */
+void ctl_print_text (FILE *stream, const char *text);
 
 /* Writes @value to stdout as JSON (always UTF-8, whatever the locale). */
 void ctl_print_json (GVariant *value);

@@ -20,7 +20,10 @@
 static const CtlCommand commands[] = {
   { "lookup", N_("ADDRESS"),
     N_("Show the settings to use for ADDRESS (offline)"),
-    1, 1, ctl_cmd_lookup },
+    1, 1, ctl_cmd_lookup, NULL },
+  { "validate", N_("ADDRESS"),
+    N_("Check the password of ADDRESS with its mail servers (stores nothing)"),
+    1, 1, ctl_cmd_validate, ctl_validate_options },
 };
 
 static const CtlCommand *
@@ -120,8 +123,8 @@ build_description (void)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-static int
-usage_error (const char *message)
+int
+ctl_usage_error (const char *message)
 {
   g_printerr ("mailsetupctl: %s\n", message);
   g_printerr (_("Try “%s” for more information."), "mailsetupctl --help");
@@ -162,6 +165,49 @@ arguments_to_utf8 (char **args, GError **error)
   return (char **) g_ptr_array_free (g_steal_pointer (&converted), FALSE);
 }
 
+/* Parses @line, a command's name and what follows it, for the command's
+ * own options and for --json, which may also come after the command.
+ * Returns: (transfer full): the command's arguments, or NULL with @error
+ * set. */
+static char **
+parse_command_line (const CtlCommand *command, char **line, gboolean *json,
+                    GError **error)
+{
+  g_autofree char *usage = command_usage (command);
+  g_autoptr(GOptionContext) context = g_option_context_new (usage);
+  g_auto(GStrv) argv = g_strdupv (line);
+  g_auto(GStrv) remaining = NULL;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, json,
+      N_("Print results and errors as JSON"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &remaining,
+      NULL, NULL },
+    { NULL }
+  };
+  guint n_args;
+
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _(command->summary));
+  if (command->options != NULL)
+    g_option_context_add_main_entries (context, command->options,
+                                       GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+
+  /* argv[0], the command's name, stands where the program's would. */
+  if (!g_option_context_parse_strv (context, &argv, error))
+    return NULL;
+
+  n_args = remaining != NULL ? g_strv_length (remaining) : 0;
+  if (n_args < command->min_args || n_args > command->max_args)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   _("Usage: mailsetupctl %s"), usage);
+      return NULL;
+    }
+
+  return arguments_to_utf8 (remaining, error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -175,7 +221,6 @@ main (int argc, char **argv)
   gboolean json = FALSE;
   gboolean version = FALSE;
   const CtlCommand *command;
-  guint n_args;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
       N_("Print results and errors as JSON"), NULL },
@@ -199,9 +244,12 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, summary);
   g_option_context_set_description (context, description);
+  /* Options up to the command are mailsetupctl's own; the rest of the
+   * line is the command's, parsed by parse_command_line(). */
+  g_option_context_set_strict_posix (context, TRUE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (error->message);
+    return ctl_usage_error (error->message);
 
   if (version)
     {
@@ -210,7 +258,7 @@ main (int argc, char **argv)
     }
 
   if (remaining == NULL || remaining[0] == NULL)
-    return usage_error (_("No command given"));
+    return ctl_usage_error (_("No command given"));
 
   command = find_command (remaining[0]);
   if (command == NULL)
@@ -218,22 +266,12 @@ main (int argc, char **argv)
       g_autofree char *message =
         g_strdup_printf (_("Unknown command “%s”"), remaining[0]);
 
-      return usage_error (message);
+      return ctl_usage_error (message);
     }
 
-  n_args = g_strv_length (remaining) - 1;
-  if (n_args < command->min_args || n_args > command->max_args)
-    {
-      g_autofree char *usage = command_usage (command);
-      g_autofree char *message = g_strdup_printf (_("Usage: mailsetupctl %s"),
-                                                  usage);
-
-      return usage_error (message);
-    }
-
-  args = arguments_to_utf8 (remaining + 1, &error);
+  args = parse_command_line (command, remaining, &json, &error);
   if (args == NULL)
-    return usage_error (error->message);
+    return ctl_usage_error (error->message);
 
   client = ctl_client_new (json);
 

@@ -9,7 +9,7 @@
 #include <glib/gi18n.h>
 
 /* Values line up in this column, under top-level and indented labels alike. */
-#define VALUE_COLUMN 14
+#define VALUE_COLUMN 15
 #define WRAP_WIDTH 72
 
 static guint
@@ -36,9 +36,9 @@ append_spaces (GString *out, guint n)
     g_string_append_c (out, ' ');
 }
 
-static void
-append_field (GString *out, guint indent, const char *label,
-              const char *value)
+void
+ctl_format_field (GString *out, guint indent, const char *label,
+                  const char *value)
 {
   guint used = indent + display_width (label);
 
@@ -53,10 +53,8 @@ append_field (GString *out, guint indent, const char *label,
   g_string_append_c (out, '\n');
 }
 
-/* (transfer none): the string at @key, or NULL if it is absent, empty or
- * not a string.  It lives as long as @settings. */
-static const char *
-lookup_string (GVariant *settings, const char *key)
+const char *
+ctl_settings_lookup_string (GVariant *settings, const char *key)
 {
   const char *value = NULL;
 
@@ -66,8 +64,8 @@ lookup_string (GVariant *settings, const char *key)
   return value;
 }
 
-static guint
-lookup_port (GVariant *settings, const char *key)
+guint
+ctl_settings_lookup_port (GVariant *settings, const char *key)
 {
   guint16 port = 0;
 
@@ -77,9 +75,8 @@ lookup_port (GVariant *settings, const char *key)
   return port;
 }
 
-/* How mail programs label the two ways of doing TLS (transfer none). */
-static const char *
-security_label (const char *security)
+const char *
+ctl_security_label (const char *security)
 {
   if (g_strcmp0 (security, "tls") == 0)
     return _("SSL/TLS");
@@ -89,11 +86,10 @@ security_label (const char *security)
   return security;
 }
 
-/* "993, SSL/TLS", or whichever half is known (transfer full). */
-static char *
-format_port (guint port, const char *security)
+char *
+ctl_format_port (guint port, const char *security)
 {
-  const char *label = security_label (security);
+  const char *label = ctl_security_label (security);
 
   if (port != 0 && label != NULL)
     return g_strdup_printf (_("%u, %s"), port, label);
@@ -112,19 +108,19 @@ append_endpoint (GString *out, GVariant *settings, const char *prefix,
   g_autofree char *host_key = g_strconcat (prefix, "-host", NULL);
   g_autofree char *port_key = g_strconcat (prefix, "-port", NULL);
   g_autofree char *security_key = g_strconcat (prefix, "-security", NULL);
-  const char *host = lookup_string (settings, host_key);
-  guint port = lookup_port (settings, port_key);
-  const char *security = lookup_string (settings, security_key);
-  g_autofree char *port_text = format_port (port, security);
+  const char *host = ctl_settings_lookup_string (settings, host_key);
+  guint port = ctl_settings_lookup_port (settings, port_key);
+  const char *security = ctl_settings_lookup_string (settings, security_key);
+  g_autofree char *port_text = ctl_format_port (port, security);
 
   if (host == NULL && port_text == NULL)
     return FALSE;
 
   g_string_append_printf (out, "\n%s\n", heading);
   if (host != NULL)
-    append_field (out, 2, _("Server:"), host);
+    ctl_format_field (out, 2, _("Server:"), host);
   if (port_text != NULL)
-    append_field (out, 2, _("Port:"), port_text);
+    ctl_format_field (out, 2, _("Port:"), port_text);
 
   return TRUE;
 }
@@ -132,7 +128,7 @@ append_endpoint (GString *out, GVariant *settings, const char *prefix,
 static void
 append_imap_username (GString *out, GVariant *settings)
 {
-  const char *username = lookup_string (settings, "imap-username");
+  const char *username = ctl_settings_lookup_string (settings, "imap-username");
   g_autofree const char **candidates = NULL;
   g_autoptr(GPtrArray) others = g_ptr_array_new ();
   g_autofree char *others_text = NULL;
@@ -159,7 +155,7 @@ append_imap_username (GString *out, GVariant *settings)
 
   if (others->len == 0)
     {
-      append_field (out, 2, _("User name:"), username);
+      ctl_format_field (out, 2, _("User name:"), username);
       return;
     }
 
@@ -169,7 +165,7 @@ append_imap_username (GString *out, GVariant *settings)
   /* Translators: a user name, then the ones to try if a server refuses it. */
   text = g_strdup_printf (_("%s  (if that is refused: %s)"), username,
                           others_text);
-  append_field (out, 2, _("User name:"), text);
+  ctl_format_field (out, 2, _("User name:"), text);
 }
 
 /* One smtp-alternatives entry, e.g. "port 465, SSL/TLS", naming the host
@@ -179,11 +175,11 @@ static char *
 format_alternative (GVariant *alternative, const char *main_host,
                     const char *main_username)
 {
-  const char *host = lookup_string (alternative, "host");
-  guint port = lookup_port (alternative, "port");
-  const char *security = security_label (lookup_string (alternative,
-                                                        "security"));
-  const char *username = lookup_string (alternative, "username");
+  const char *host = ctl_settings_lookup_string (alternative, "host");
+  guint port = ctl_settings_lookup_port (alternative, "port");
+  const char *security =
+    ctl_security_label (ctl_settings_lookup_string (alternative, "security"));
+  const char *username = ctl_settings_lookup_string (alternative, "username");
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
 
   if (host != NULL && g_strcmp0 (host, main_host) != 0)
@@ -205,14 +201,14 @@ format_alternative (GVariant *alternative, const char *main_host,
 static void
 append_smtp_extras (GString *out, GVariant *settings)
 {
-  const char *host = lookup_string (settings, "smtp-host");
-  const char *username = lookup_string (settings, "smtp-username");
+  const char *host = ctl_settings_lookup_string (settings, "smtp-host");
+  const char *username = ctl_settings_lookup_string (settings, "smtp-username");
   g_autoptr(GVariant) alternatives = NULL;
   guint64 max_size = 0;
   guint shown = 0;
 
   if (username != NULL)
-    append_field (out, 2, _("User name:"), username);
+    ctl_format_field (out, 2, _("User name:"), username);
 
   alternatives = g_variant_lookup_value (settings, "smtp-alternatives",
                                          G_VARIANT_TYPE ("aa{sv}"));
@@ -229,8 +225,8 @@ append_smtp_extras (GString *out, GVariant *settings)
 
           if (text == NULL)
             continue;
-          append_field (out, 2, shown == 0 ? _("Otherwise:") : _("Or:"),
-                        text);
+          ctl_format_field (out, 2, shown == 0 ? _("Otherwise:") : _("Or:"),
+                            text);
           shown++;
         }
     }
@@ -238,21 +234,18 @@ append_smtp_extras (GString *out, GVariant *settings)
   if (g_variant_lookup (settings, "smtp-max-message-size", "t", &max_size)
       && max_size > 0)
     {
-      g_autofree char *size = g_format_size_full (max_size,
-                                                  G_FORMAT_SIZE_IEC_UNITS);
-      /* Translators: %s is a size such as "20.0 MB". */
-      g_autofree char *text = g_strdup_printf (_("%s per message"), size);
+      g_autofree char *text = ctl_format_size_limit (max_size);
 
-      append_field (out, 2, _("Size limit:"), text);
+      ctl_format_field (out, 2, _("Size limit:"), text);
     }
 }
 
 static void
 append_password (GString *out, GVariant *settings)
 {
-  const char *kind = lookup_string (settings, "password-kind");
-  const char *hint = lookup_string (settings, "password-hint");
-  const char *url = lookup_string (settings, "password-url");
+  const char *kind = ctl_settings_lookup_string (settings, "password-kind");
+  const char *hint = ctl_settings_lookup_string (settings, "password-hint");
+  const char *url = ctl_settings_lookup_string (settings, "password-url");
   const char *kind_text = kind;
 
   if (kind == NULL && hint == NULL && url == NULL)
@@ -261,21 +254,21 @@ append_password (GString *out, GVariant *settings)
   if (g_strcmp0 (kind, "app-specific") == 0)
     kind_text = _("an app-specific password");
 
-  append_field (out, 0, _("Password:"), kind_text);
+  ctl_format_field (out, 0, _("Password:"), kind_text);
   if (hint != NULL)
     ctl_text_wrap (out, hint, 2, WRAP_WIDTH);
   if (url != NULL)
-    append_field (out, 2, _("Create one:"), url);
+    ctl_format_field (out, 2, _("Create one:"), url);
 }
 
 static void
 append_title (GString *out, GVariant *settings)
 {
-  const char *name = lookup_string (settings, "display-name");
-  const char *address = lookup_string (settings, "address");
+  const char *name = ctl_settings_lookup_string (settings, "display-name");
+  const char *address = ctl_settings_lookup_string (settings, "address");
 
   if (name == NULL)
-    name = lookup_string (settings, "provider");
+    name = ctl_settings_lookup_string (settings, "provider");
 
   /* Translators: "iCloud Mail settings for jane@icloud.com" */
   if (name != NULL && address != NULL)
@@ -292,7 +285,8 @@ append_title (GString *out, GVariant *settings)
 void
 ctl_settings_format (GString *out, GVariant *settings)
 {
-  const char *documentation = lookup_string (settings, "documentation-url");
+  const char *documentation =
+    ctl_settings_lookup_string (settings, "documentation-url");
   gsize before_tail;
 
   g_return_if_fail (g_variant_is_of_type (settings, G_VARIANT_TYPE_VARDICT));
@@ -309,9 +303,18 @@ ctl_settings_format (GString *out, GVariant *settings)
   before_tail = out->len;
   append_password (out, settings);
   if (documentation != NULL)
-    append_field (out, 0, _("More help:"), documentation);
+    ctl_format_field (out, 0, _("More help:"), documentation);
   if (out->len == before_tail)
     g_string_truncate (out, before_tail - 1);
+}
+
+char *
+ctl_format_size_limit (guint64 bytes)
+{
+  g_autofree char *size = g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+
+  /* Translators: %s is a size such as "20.0 MiB". */
+  return g_strdup_printf (_("%s per message"), size);
 }
 
 void
