@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,16 @@
 #include "manager.h"
 #include "mailsetup-error.h"
 #include "providers/provider-registry.h"
+
+/* LeakSanitizer stops the world with ptrace(), which a non-dumpable
+ * process refuses: sanitizer builds keep the default. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MS_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MS_SANITIZED 1
+#endif
+#endif
 
 #define INTERFACES_RESOURCE "/org/mailsetup/MailSetup1/interfaces"
 
@@ -125,8 +136,12 @@ main (int argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  /* Nothing we write is for other users' eyes. */
+  /* Nothing we write is for other users' eyes, and a process that holds
+   * passwords leaves no core dump and cannot be ptrace()d by its peers. */
   umask (0077);
+#ifndef MS_SANITIZED
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,

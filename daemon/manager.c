@@ -1,5 +1,10 @@
 /* manager.c: the org.mailsetup.MailSetup1.Manager object
  *
+ * Every method starts the same way: check what needs no network (the
+ * password, the options), then find the provider of the address (for a
+ * custom domain that asks DNS), then do its own work.  A Request carries
+ * a call through those steps.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -9,14 +14,17 @@
 #include <glib/gi18n.h>
 
 #include "accounts/accounts.h"
-#include "address.h"
+#include "call-options.h"
+#include "diagnosis/diagnose.h"
+#include "export/exporter.h"
+#include "export/goa-publish.h"
 #include "mailsetup-error.h"
 #include "password.h"
+#include "providers/address-resolver.h"
+#include "secrets/secret-store.h"
 #include "settings.h"
 #include "validation/report.h"
 #include "validation/validator.h"
-
-#define MAX_TIMEOUT_MS 120000
 
 #define MANAGER_INTERFACE "org.mailsetup.MailSetup1.Manager"
 
@@ -27,36 +35,115 @@ struct _MsManager {
   MsAccounts *accounts;
 };
 
-/* The provider for @raw_address; on success @address_out holds the
- * normalised address. */
-static MsProvider *
-find_provider (MsManager *self,
-               const char *raw_address,
-               char **address_out,
-               GError **error)
+typedef struct _Request Request;
+typedef void (*RequestStep) (Request *request);
+
+struct _Request {
+  MsManager *self;
+  BusCall *call;
+  MsCallOptions options;
+  char *password;               /* ValidateCredentials, AddAccount; wiped */
+  MsResolvedAddress *resolved;  /* once the provider is known */
+  gboolean reserved;            /* AddAccount holds the address */
+  RequestStep next;
+};
+
+static void
+request_free (Request *request)
 {
-  g_autofree char *address = ms_address_normalize (raw_address, error);
-  const char *domain;
-  MsProvider *provider;
+  if (request->reserved)
+    ms_accounts_release (request->self->accounts, request->resolved->address);
+  ms_call_options_clear (&request->options);
+  ms_password_free (request->password);
+  g_clear_pointer (&request->resolved, ms_resolved_address_free);
+  g_free (request);
+}
 
-  if (address == NULL)
-    return NULL;
+static void
+request_fail (Request *request,
+              const GError *error)
+{
+  bus_call_return_error (request->call, error);
+  request_free (request);
+}
 
-  domain = ms_address_get_domain (address);
-  provider = ms_provider_registry_lookup (self->registry, domain);
-  if (provider == NULL)
+static void
+request_return (Request *request,
+                GVariant *result)
+{
+  bus_call_return (request->call, result);
+  request_free (request);
+}
+
+/* Checks the password and options; NULL when the call was answered with
+ * an error. */
+static Request *
+request_new (MsManager *self,
+             BusCall *call,
+             const char *password,
+             GVariant *options)
+{
+  Request *request = g_new0 (Request, 1);
+  g_autoptr(GError) error = NULL;
+
+  request->self = self;
+  request->call = call;
+
+  if ((password != NULL && !ms_password_check (password, &error)) ||
+      !ms_call_options_parse (options, &request->options, &error))
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_UNKNOWN_PROVIDER,
-                   _("mailsetup has no settings for “%s” addresses. It knows "
-                     "iCloud Mail (icloud.com, me.com and mac.com); settings "
-                     "for other providers can be added as files in "
-                     "~/.config/mailsetup/providers."),
-                   domain);
+      request_fail (request, error);
       return NULL;
     }
 
-  *address_out = g_steal_pointer (&address);
-  return provider;
+  request->password = password ? ms_password_dup (password) : NULL;
+  return request;
+}
+
+static void
+on_resolved (GObject *source,
+             GAsyncResult *result,
+             gpointer user_data)
+{
+  Request *request = user_data;
+  g_autoptr(GError) error = NULL;
+
+  request->resolved = ms_address_resolve_finish (result, &error);
+  if (request->resolved == NULL)
+    request_fail (request, error);
+  else
+    request->next (request);
+}
+
+static void
+resolve_then (Request *request,
+              const char *raw_address,
+              gboolean login_required,
+              RequestStep next)
+{
+  request->next = next;
+  ms_address_resolve_async (request->self->registry, raw_address, request->options.login,
+                            login_required, bus_call_get_cancellable (request->call),
+                            on_resolved, request);
+}
+
+/* LookupProvider */
+
+static void
+lookup_provider (Request *request)
+{
+  MsResolvedAddress *resolved = request->resolved;
+  g_autoptr(GVariant) settings =
+    g_variant_ref_sink (ms_settings_build (resolved->provider, resolved->address,
+                                           resolved->login, NULL, NULL));
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (settings);
+
+  /* The user names above are only right once the person names the
+   * address they sign in with. */
+  if (resolved->custom_domain)
+    g_variant_dict_insert (&dict, "login-required", "b", TRUE);
+
+  request_return (request, g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)));
 }
 
 static void
@@ -64,144 +151,40 @@ handle_lookup_provider (BusCall *call,
                         GVariant *parameters,
                         gpointer user_data)
 {
-  MsManager *self = user_data;
+  g_autoptr(GVariant) no_options = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
   const char *raw_address;
-  g_autofree char *address = NULL;
-  g_autoptr(GError) error = NULL;
-  MsProvider *provider;
+  Request *request;
 
   g_variant_get (parameters, "(&s)", &raw_address);
 
-  provider = find_provider (self, raw_address, &address, &error);
-  if (provider == NULL)
-    {
-      bus_call_return_error (call, error);
-      return;
-    }
-
-  bus_call_return (call, g_variant_new ("(@a{sv})",
-                                        ms_settings_build (provider, address, NULL, NULL)));
+  request = request_new (user_data, call, NULL, no_options);
+  resolve_then (request, raw_address, FALSE, lookup_provider);
 }
 
-typedef struct {
-  guint timeout_ms;
-  char *operation_id;
-  char *display_name;
-} Options;
-
-static void
-options_clear (Options *options)
-{
-  g_clear_pointer (&options->operation_id, g_free);
-  g_clear_pointer (&options->display_name, g_free);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
-
-/* Reads the options of the validating methods.  Unknown keys are ignored
- * so that newer clients work with this daemon; known keys must have the
- * right type. */
-static gboolean
-parse_options (GVariant *dict,
-               Options *options,
-               GError **error)
-{
-  g_autoptr(GVariant) timeout = g_variant_lookup_value (dict, "timeout-ms", NULL);
-  g_autoptr(GVariant) operation = g_variant_lookup_value (dict, "operation-id", NULL);
-  g_autoptr(GVariant) display_name = g_variant_lookup_value (dict, "display-name", NULL);
-
-  options->timeout_ms = MS_VALIDATION_DEFAULT_TIMEOUT_MS;
-
-  if (timeout != NULL)
-    {
-      gint64 value;
-
-      if (g_variant_is_of_type (timeout, G_VARIANT_TYPE_UINT32))
-        value = g_variant_get_uint32 (timeout);
-      else if (g_variant_is_of_type (timeout, G_VARIANT_TYPE_INT32))
-        value = g_variant_get_int32 (timeout);
-      else if (g_variant_is_of_type (timeout, G_VARIANT_TYPE_UINT64))
-        value = (gint64) MIN (g_variant_get_uint64 (timeout), (guint64) G_MAXINT64);
-      else if (g_variant_is_of_type (timeout, G_VARIANT_TYPE_INT64))
-        value = g_variant_get_int64 (timeout);
-      else
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Option timeout-ms must be a number (u), not %s",
-                       g_variant_get_type_string (timeout));
-          return FALSE;
-        }
-
-      if (value < 1 || value > MAX_TIMEOUT_MS)
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Option timeout-ms must be between 1 and %d", MAX_TIMEOUT_MS);
-          return FALSE;
-        }
-      options->timeout_ms = (guint) value;
-    }
-
-  if (operation != NULL)
-    {
-      if (!g_variant_is_of_type (operation, G_VARIANT_TYPE_STRING))
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Option operation-id must be a string (s), not %s",
-                       g_variant_get_type_string (operation));
-          return FALSE;
-        }
-      options->operation_id = g_variant_dup_string (operation, NULL);
-    }
-  else
-    {
-      options->operation_id = g_uuid_string_random ();
-    }
-
-  if (display_name != NULL)
-    {
-      if (!g_variant_is_of_type (display_name, G_VARIANT_TYPE_STRING))
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Option display-name must be a string (s), not %s",
-                       g_variant_get_type_string (display_name));
-          return FALSE;
-        }
-      options->display_name = g_variant_dup_string (display_name, NULL);
-    }
-
-  return TRUE;
-}
-
-/* A ValidateCredentials or AddAccount call in progress. */
-typedef struct {
-  MsManager *self;
-  BusCall *call;
-  char *operation_id;
-  /* AddAccount only: */
-  char *address;
-  char *password;
-  char *display_name;
-} Validating;
-
-static void
-validating_free (Validating *validating)
-{
-  g_free (validating->operation_id);
-  g_free (validating->address);
-  ms_password_free (validating->password);
-  g_free (validating->display_name);
-  g_free (validating);
-}
+/* ValidateCredentials and AddAccount */
 
 static void
 on_progress (MsProtocol protocol,
              const char *stage,
              gpointer user_data)
 {
-  Validating *validating = user_data;
+  Request *request = user_data;
 
-  bus_object_emit_signal (validating->self->object, MANAGER_INTERFACE, "Progress",
-                          g_variant_new ("(sss)", validating->operation_id,
+  bus_object_emit_signal (request->self->object, MANAGER_INTERFACE, "Progress",
+                          g_variant_new ("(sss)", request->options.operation_id,
                                          ms_protocol_to_string (protocol), stage));
+}
+
+static void
+validate_then (Request *request,
+               GAsyncReadyCallback callback)
+{
+  MsResolvedAddress *resolved = request->resolved;
+
+  ms_validate_async (resolved->provider, resolved->address, resolved->login,
+                     request->password, request->options.timeout_ms,
+                     bus_call_get_cancellable (request->call), on_progress, request,
+                     callback, request);
 }
 
 static void
@@ -209,20 +192,24 @@ on_validated (GObject *source,
               GAsyncResult *result,
               gpointer user_data)
 {
-  Validating *validating = user_data;
+  Request *request = user_data;
   g_autoptr(MsValidation) validation = NULL;
   g_autoptr(GError) error = NULL;
 
   validation = ms_validate_finish (result, &error);
   if (validation == NULL)
-    bus_call_return_error (validating->call, error);
+    request_fail (request, error);
   else
-    bus_call_return (validating->call,
-                     g_variant_new ("(@a{sv})",
-                                    ms_report_from_validation (validation,
-                                                               validating->operation_id)));
+    request_return (request,
+                    g_variant_new ("(@a{sv})",
+                                   ms_report_from_validation (validation,
+                                                              request->options.operation_id)));
+}
 
-  validating_free (validating);
+static void
+validate_credentials (Request *request)
+{
+  validate_then (request, on_validated);
 }
 
 static void
@@ -230,34 +217,15 @@ handle_validate_credentials (BusCall *call,
                              GVariant *parameters,
                              gpointer user_data)
 {
-  MsManager *self = user_data;
   const char *raw_address, *password;
-  g_autoptr(GVariant) options_dict = NULL;
-  g_auto(Options) options = { 0 };
-  g_autofree char *address = NULL;
-  g_autoptr(GError) error = NULL;
-  MsProvider *provider;
-  Validating *validating;
+  g_autoptr(GVariant) options = NULL;
+  Request *request;
 
-  g_variant_get (parameters, "(&s&s@a{sv})", &raw_address, &password, &options_dict);
+  g_variant_get (parameters, "(&s&s@a{sv})", &raw_address, &password, &options);
 
-  /* Every check that needs no network comes first. */
-  if (!ms_password_check (password, &error) ||
-      !parse_options (options_dict, &options, &error) ||
-      (provider = find_provider (self, raw_address, &address, &error)) == NULL)
-    {
-      bus_call_return_error (call, error);
-      return;
-    }
-
-  validating = g_new0 (Validating, 1);
-  validating->self = self;
-  validating->call = call;
-  validating->operation_id = g_steal_pointer (&options.operation_id);
-
-  ms_validate_async (provider, address, password, options.timeout_ms,
-                     bus_call_get_cancellable (call), on_progress, validating,
-                     on_validated, validating);
+  request = request_new (user_data, call, password, options);
+  if (request != NULL)
+    resolve_then (request, raw_address, TRUE, validate_credentials);
 }
 
 static void
@@ -265,20 +233,15 @@ on_account_added (GObject *source,
                   GAsyncResult *result,
                   gpointer user_data)
 {
-  Validating *validating = user_data;
-  MsManager *self = validating->self;
+  Request *request = user_data;
   g_autoptr(GError) error = NULL;
   const char *path;
 
-  path = ms_accounts_add_finish (self->accounts, result, &error);
-  ms_accounts_release (self->accounts, validating->address);
-
+  path = ms_accounts_add_finish (request->self->accounts, result, &error);
   if (path == NULL)
-    bus_call_return_error (validating->call, error);
+    request_fail (request, error);
   else
-    bus_call_return (validating->call, g_variant_new ("(o)", path));
-
-  validating_free (validating);
+    request_return (request, g_variant_new ("(o)", path));
 }
 
 static void
@@ -286,23 +249,39 @@ on_validated_for_add (GObject *source,
                       GAsyncResult *result,
                       gpointer user_data)
 {
-  Validating *validating = user_data;
-  MsManager *self = validating->self;
+  Request *request = user_data;
   g_autoptr(MsValidation) validation = NULL;
   g_autoptr(GError) error = NULL;
 
   validation = ms_validate_finish (result, &error);
   if (validation == NULL)
     {
-      ms_accounts_release (self->accounts, validating->address);
-      bus_call_return_error (validating->call, error);
-      validating_free (validating);
+      request_fail (request, error);
       return;
     }
 
-  ms_accounts_add_async (self->accounts, validation, validating->password,
-                         validating->display_name, bus_call_get_cancellable (validating->call),
-                         on_account_added, validating);
+  ms_accounts_add_async (request->self->accounts, validation, request->password,
+                         request->options.display_name,
+                         bus_call_get_cancellable (request->call), on_account_added, request);
+}
+
+static void
+add_account (Request *request)
+{
+  const char *address = request->resolved->address;
+
+  /* Also refuses a second AddAccount for an address being added. */
+  if (!ms_accounts_reserve (request->self->accounts, address))
+    {
+      g_autoptr(GError) error = g_error_new (MS_ERROR, MS_ERROR_ACCOUNT_EXISTS,
+                                             _("There is already an account for %s."),
+                                             address);
+      request_fail (request, error);
+      return;
+    }
+  request->reserved = TRUE;
+
+  validate_then (request, on_validated_for_add);
 }
 
 static void
@@ -310,45 +289,117 @@ handle_add_account (BusCall *call,
                     GVariant *parameters,
                     gpointer user_data)
 {
-  MsManager *self = user_data;
   const char *raw_address, *password;
-  g_autoptr(GVariant) options_dict = NULL;
-  g_auto(Options) options = { 0 };
-  g_autofree char *address = NULL;
-  g_autoptr(GError) error = NULL;
-  MsProvider *provider;
-  Validating *validating;
+  g_autoptr(GVariant) options = NULL;
+  Request *request;
 
-  g_variant_get (parameters, "(&s&s@a{sv})", &raw_address, &password, &options_dict);
+  g_variant_get (parameters, "(&s&s@a{sv})", &raw_address, &password, &options);
 
-  if (!ms_password_check (password, &error) ||
-      !parse_options (options_dict, &options, &error) ||
-      (provider = find_provider (self, raw_address, &address, &error)) == NULL)
-    {
-      bus_call_return_error (call, error);
-      return;
-    }
-
-  /* Also refuses a second AddAccount for an address being added. */
-  if (!ms_accounts_reserve (self->accounts, address))
-    {
-      bus_call_return_new_error (call, MS_ERROR, MS_ERROR_ACCOUNT_EXISTS,
-                                 _("There is already an account for %s."), address);
-      return;
-    }
-
-  validating = g_new0 (Validating, 1);
-  validating->self = self;
-  validating->call = call;
-  validating->operation_id = g_steal_pointer (&options.operation_id);
-  validating->address = g_strdup (address);
-  validating->password = ms_password_dup (password);
-  validating->display_name = g_steal_pointer (&options.display_name);
-
-  ms_validate_async (provider, address, password, options.timeout_ms,
-                     bus_call_get_cancellable (call), on_progress, validating,
-                     on_validated_for_add, validating);
+  request = request_new (user_data, call, password, options);
+  if (request != NULL)
+    resolve_then (request, raw_address, TRUE, add_account);
 }
+
+/* Diagnose */
+
+static void
+on_diagnosed (GObject *source,
+              GAsyncResult *result,
+              gpointer user_data)
+{
+  Request *request = user_data;
+  g_autoptr(GVariant) steps = NULL;
+  g_autoptr(GError) error = NULL;
+
+  steps = ms_diagnose_finish (result, &error);
+  if (steps == NULL)
+    request_fail (request, error);
+  else
+    request_return (request, g_variant_new ("(@aa{sv})", steps));
+}
+
+static void
+diagnose_with (Request *request,
+               MsProvider *provider,
+               const GError *unknown,
+               const char *address,
+               const char *password)
+{
+  ms_diagnose_async (provider, unknown, address, password, request->options.timeout_ms,
+                     bus_call_get_cancellable (request->call), on_diagnosed, request);
+}
+
+static void
+on_stored_password_for_diagnosis (GObject *source,
+                                  GAsyncResult *result,
+                                  gpointer user_data)
+{
+  Request *request = user_data;
+  g_autoptr(GError) error = NULL;
+  char *password = ms_secret_lookup_finish (result, &error);
+
+  /* Without the keyring the checklist still tells what it can. */
+  if (error != NULL)
+    g_debug ("Diagnosing without the stored password: %s", error->message);
+
+  diagnose_with (request, request->resolved->provider, NULL, request->resolved->address,
+                 password);
+  ms_password_free (password);
+}
+
+static void
+on_resolved_for_diagnosis (GObject *source,
+                           GAsyncResult *result,
+                           gpointer user_data)
+{
+  Request *request = user_data;
+  g_autoptr(GError) error = NULL;
+  const MsAccountData *account;
+
+  request->resolved = ms_address_resolve_finish (result, &error);
+
+  /* An unknown provider is the checklist's first finding, not an error. */
+  if (g_error_matches (error, MS_ERROR, MS_ERROR_UNKNOWN_PROVIDER))
+    {
+      diagnose_with (request, NULL, error, NULL, NULL);
+      return;
+    }
+  if (request->resolved == NULL)
+    {
+      request_fail (request, error);
+      return;
+    }
+
+  account = ms_accounts_lookup (request->self->accounts, request->resolved->address);
+  if (request->options.password == NULL && account != NULL)
+    ms_secret_lookup_async (account->id, account->address,
+                            bus_call_get_cancellable (request->call),
+                            on_stored_password_for_diagnosis, request);
+  else
+    diagnose_with (request, request->resolved->provider, NULL, request->resolved->address,
+                   request->options.password);
+}
+
+static void
+handle_diagnose (BusCall *call,
+                 GVariant *parameters,
+                 gpointer user_data)
+{
+  MsManager *self = user_data;
+  const char *raw_address;
+  g_autoptr(GVariant) options = NULL;
+  Request *request;
+
+  g_variant_get (parameters, "(&s@a{sv})", &raw_address, &options);
+
+  request = request_new (self, call, NULL, options);
+  if (request != NULL)
+    ms_address_resolve_async (self->registry, raw_address, request->options.login, FALSE,
+                              bus_call_get_cancellable (call), on_resolved_for_diagnosis,
+                              request);
+}
+
+/* Properties */
 
 static GVariant *
 get_version (gpointer user_data)
@@ -359,14 +410,20 @@ get_version (gpointer user_data)
 static GVariant *
 get_export_formats (gpointer user_data)
 {
-  /* No exporter exists yet. */
-  return g_variant_new_strv (NULL, 0);
+  g_auto(GVariantBuilder) formats = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_STRING_ARRAY);
+
+  for (const char * const *f = ms_export_text_formats (); *f; f++)
+    g_variant_builder_add (&formats, "s", *f);
+  g_variant_builder_add (&formats, "s", MS_EXPORT_FORMAT_GOA);
+
+  return g_variant_builder_end (&formats);
 }
 
 static const BusMethod manager_methods[] = {
   { "LookupProvider", handle_lookup_provider },
   { "ValidateCredentials", handle_validate_credentials },
   { "AddAccount", handle_add_account },
+  { "Diagnose", handle_diagnose },
   { NULL }
 };
 

@@ -45,6 +45,7 @@ same_endpoint (const MsEndpoint *a,
 GVariant *
 ms_settings_build (MsProvider *provider,
                    const char *address,
+                   const char *login,
                    const char *imap_username,
                    const MsEndpoint *smtp)
 {
@@ -57,6 +58,8 @@ ms_settings_build (MsProvider *provider,
 
   if (smtp == NULL)
     smtp = provider->smtp->pdata[0];
+  if (login == NULL)
+    login = address;
 
   add_string (&builder, "provider", provider->id);
   add_string (&builder, "display-name", provider->display_name);
@@ -65,7 +68,7 @@ ms_settings_build (MsProvider *provider,
   for (guint i = 0; i < provider->imap_username_candidates->len; i++)
     {
       g_autofree char *candidate =
-        ms_provider_expand (provider->imap_username_candidates->pdata[i], address);
+        ms_provider_expand (provider->imap_username_candidates->pdata[i], login);
 
       g_variant_builder_add (&candidates, "s", candidate);
       if (first_candidate == NULL)
@@ -76,7 +79,7 @@ ms_settings_build (MsProvider *provider,
   g_variant_builder_add (&builder, "{sv}", "imap-username-candidates",
                          g_variant_builder_end (&candidates));
 
-  smtp_username = ms_provider_expand (smtp->username_template, address);
+  smtp_username = ms_provider_expand (smtp->username_template, login);
   add_endpoint (&builder, "smtp-", smtp, smtp_username);
 
   for (guint i = 0; i < provider->smtp->len; i++)
@@ -87,7 +90,7 @@ ms_settings_build (MsProvider *provider,
       if (same_endpoint (alternative, smtp))
         continue;
 
-      username = ms_provider_expand (alternative->username_template, address);
+      username = ms_provider_expand (alternative->username_template, login);
       g_variant_builder_open (&alternatives, G_VARIANT_TYPE_VARDICT);
       add_endpoint (&alternatives, "", alternative, username);
       g_variant_builder_close (&alternatives);

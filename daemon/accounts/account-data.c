@@ -6,6 +6,8 @@
 
 #include "account-data.h"
 
+#include <gio/gio.h>
+#include <glib/gi18n.h>
 #include <string.h>
 
 MsAccountData *
@@ -54,6 +56,31 @@ ms_account_data_free (MsAccountData *data)
   g_clear_pointer (&data->imap, ms_endpoint_free);
   g_clear_pointer (&data->smtp, ms_endpoint_free);
   g_free (data);
+}
+
+#define DISPLAY_NAME_MAX_LENGTH 256
+
+gboolean
+ms_account_display_name_check (const char *name,
+                               GError **error)
+{
+  if (strlen (name) > DISPLAY_NAME_MAX_LENGTH)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   _("A display name can be at most %d bytes long."), DISPLAY_NAME_MAX_LENGTH);
+      return FALSE;
+    }
+
+  for (const char *p = name; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      {
+        g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                             _("A display name cannot contain line breaks or other "
+                               "control characters."));
+        return FALSE;
+      }
+
+  return TRUE;
 }
 
 char *

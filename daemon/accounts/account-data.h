@@ -28,6 +28,11 @@ MsAccountData *ms_account_data_copy (const MsAccountData *data);
 void ms_account_data_free (MsAccountData *data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsAccountData, ms_account_data_free)
 
+/* A display name must be a line of at most 256 bytes without control
+ * characters; else G_DBUS_ERROR_INVALID_ARGS with a message for people. */
+gboolean ms_account_display_name_check (const char *name,
+                                        GError **error);
+
 /* A new random account id: 32 lower-case hex digits (transfer full). */
 char *ms_account_id_new (void);
 

@@ -10,12 +10,12 @@
 #include <string.h>
 
 #include "address.h"
+#include "export/exporter.h"
+#include "export/goa-publish.h"
 #include "mailsetup-error.h"
 #include "password.h"
 #include "secrets/secret-store.h"
 #include "settings.h"
-
-#define DISPLAY_NAME_MAX_LENGTH 256
 
 MsAccount *
 ms_account_new (MsAccounts *accounts,
@@ -93,8 +93,10 @@ known_provider (MsAccount *account)
   if (account->accounts == NULL)
     return NULL;
 
+  /* By the provider's id, which is one of its domains: a custom domain
+   * has no entry of its own. */
   return ms_provider_registry_lookup (ms_accounts_get_registry (account->accounts),
-                                      ms_address_get_domain (account->data->address));
+                                      account->data->provider);
 }
 
 /* A provider that describes exactly this account: the endpoints and user
@@ -210,20 +212,8 @@ set_display_name (GVariant *value,
   MsAccount *account = user_data;
   const char *name = g_variant_get_string (value, NULL);
 
-  if (strlen (name) > DISPLAY_NAME_MAX_LENGTH)
-    {
-      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                   _("A display name can be at most %d bytes long."), DISPLAY_NAME_MAX_LENGTH);
-      return FALSE;
-    }
-  for (const char *p = name; *p; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      {
-        g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                             _("A display name cannot contain line breaks or other "
-                               "control characters."));
-        return FALSE;
-      }
+  if (!ms_account_display_name_check (name, error))
+    return FALSE;
 
   if (g_strcmp0 (account->data->display_name, name) == 0)
     return TRUE;
@@ -246,7 +236,7 @@ handle_get_settings (BusCall *call,
   MsAccount *account = user_data;
   g_autoptr(MsProvider) provider = account_provider (account);
   g_autoptr(GVariant) settings =
-    g_variant_ref_sink (ms_settings_build (provider, account->data->address,
+    g_variant_ref_sink (ms_settings_build (provider, account->data->address, NULL,
                                            account->data->imap->username_template, NULL));
   g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (settings);
 
@@ -356,7 +346,7 @@ on_check_password (GObject *source,
     }
 
   provider = account_provider (account);
-  ms_validate_async (provider, account->data->address, password,
+  ms_validate_async (provider, account->data->address, NULL, password,
                      MS_VALIDATION_DEFAULT_TIMEOUT_MS, NULL, NULL, NULL,
                      on_check_validated, ms_account_ref (account));
   ms_password_free (password);
@@ -465,7 +455,7 @@ handle_set_password (BusCall *call,
   op->password = ms_password_dup (password);
 
   provider = account_provider (account);
-  ms_validate_async (provider, account->data->address, password,
+  ms_validate_async (provider, account->data->address, NULL, password,
                      MS_VALIDATION_DEFAULT_TIMEOUT_MS, bus_call_get_cancellable (call),
                      NULL, NULL, on_new_password_validated, op);
 }
@@ -530,12 +520,95 @@ handle_remove (BusCall *call,
   ms_accounts_remove_async (account->accounts, account, on_removed, call);
 }
 
+/* Export */
+
+typedef struct {
+  MsAccount *account;
+  BusCall *call;
+} Publishing;
+
+static void
+on_published (GObject *source,
+              GAsyncResult *result,
+              gpointer user_data)
+{
+  Publishing *publishing = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ms_goa_publish_finish (result, &error);
+
+  if (path == NULL)
+    bus_call_return_error (publishing->call, error);
+  else
+    bus_call_return (publishing->call, g_variant_new ("(s)", path));
+
+  ms_account_unref (publishing->account);
+  g_free (publishing);
+}
+
+static void
+on_password_for_goa (GObject *source,
+                     GAsyncResult *result,
+                     gpointer user_data)
+{
+  Publishing *publishing = user_data;
+  g_autoptr(GError) error = NULL;
+  char *password = ms_secret_lookup_finish (result, &error);
+
+  if (password == NULL)
+    {
+      if (error == NULL)
+        error = g_error_new_literal (MS_ERROR, MS_ERROR_SECRET_STORE_UNAVAILABLE,
+                                     _("No password is stored for this account. Set its "
+                                       "app-specific password again."));
+      bus_call_return_error (publishing->call, error);
+      ms_account_unref (publishing->account);
+      g_free (publishing);
+      return;
+    }
+
+  ms_goa_publish_async (publishing->account->data, password,
+                        bus_call_get_cancellable (publishing->call), on_published, publishing);
+  ms_password_free (password);
+}
+
+static void
+handle_export (BusCall *call,
+               GVariant *parameters,
+               gpointer user_data)
+{
+  MsAccount *account = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  const char *format;
+
+  g_variant_get (parameters, "(&s)", &format);
+
+  /* GNOME Online Accounts gets the account itself, password included. */
+  if (g_str_equal (format, MS_EXPORT_FORMAT_GOA))
+    {
+      Publishing *publishing = g_new0 (Publishing, 1);
+
+      publishing->account = ms_account_ref (account);
+      publishing->call = call;
+      ms_secret_lookup_async (account->data->id, account->data->address,
+                              bus_call_get_cancellable (call), on_password_for_goa, publishing);
+      return;
+    }
+
+  text = ms_export_render (format, account->data, known_provider (account), &error);
+  if (text == NULL)
+    bus_call_return_error (call, error);
+  else
+    bus_call_return (call, g_variant_new ("(s)", text));
+}
+
 static const BusMethod account_methods[] = {
   { "GetSettings", handle_get_settings },
   { "Check", handle_check },
   { "SetPassword", handle_set_password },
   { "GetPassword", handle_get_password },
   { "Remove", handle_remove },
+  { "Export", handle_export },
   { NULL }
 };
 

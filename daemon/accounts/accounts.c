@@ -99,6 +99,15 @@ find_id (MsAccounts *accounts,
   return NULL;
 }
 
+const MsAccountData *
+ms_accounts_lookup (MsAccounts *accounts,
+                    const char *address)
+{
+  MsAccount *account = find (accounts, address);
+
+  return account ? account->data : NULL;
+}
+
 gboolean
 ms_accounts_contains (MsAccounts *accounts,
                       const char *address)

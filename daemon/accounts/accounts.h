@@ -35,6 +35,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsAccounts, ms_accounts_free)
  * account (left by a crash) are removed. */
 void ms_accounts_load (MsAccounts *accounts);
 
+/* The stored data of @address's account (transfer none), or NULL. */
+const MsAccountData *ms_accounts_lookup (MsAccounts *accounts,
+                                         const char *address);
+
 /* Whether @address has an account, or one being added. */
 gboolean ms_accounts_contains (MsAccounts *accounts,
                                const char *address);

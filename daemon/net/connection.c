@@ -638,6 +638,13 @@ is_tls_record_start (int byte)
   return byte >= 20 && byte <= 24;
 }
 
+gboolean
+ms_connection_certificate_dates_wrong (MsConnection *conn)
+{
+  return conn->verify_error == X509_V_ERR_CERT_HAS_EXPIRED ||
+         conn->verify_error == X509_V_ERR_CERT_NOT_YET_VALID;
+}
+
 static void
 set_handshake_error (MsConnection *conn,
                      int ssl_error,

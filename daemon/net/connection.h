@@ -76,6 +76,10 @@ gboolean ms_connection_start_tls (MsConnection *conn,
                                   GCancellable *cancellable,
                                   GError **error);
 
+/* Whether certificate verification failed on the validity dates (expired
+ * or not yet valid), which usually means this computer's clock is wrong. */
+gboolean ms_connection_certificate_dates_wrong (MsConnection *conn);
+
 /* After a successful ms_connection_start_tls(), else NULL (transfer none). */
 const MsTlsInfo *ms_connection_get_tls_info (MsConnection *conn);
 

@@ -791,6 +791,9 @@ run (ImapProbe *probe,
       return TRUE;
     }
 
+  if (req->username == NULL)
+    return TRUE;
+
   return log_in (probe, result, error);
 }
 
@@ -824,8 +827,9 @@ ms_imap_probe_run (const MsProbeRequest *req,
   if (!ok)
     return FALSE;
 
-  result->authenticated = TRUE;
+  result->authenticated = req->username != NULL;
   log_out (&probe);
-  ms_probe_emit (req, MS_PROBE_STAGE_DONE);
+  if (result->authenticated)
+    ms_probe_emit (req, MS_PROBE_STAGE_DONE);
   return TRUE;
 }

@@ -102,6 +102,10 @@ gboolean
 ms_probe_check_request (const MsProbeRequest *req,
                         GError **error)
 {
+  /* No credentials at all asks for a connection check only. */
+  if (req->username == NULL && req->password == NULL)
+    return TRUE;
+
   /* Callers check these first; this keeps a line break from ever
    * smuggling a second command onto the wire. */
   if (req->username == NULL || *req->username == '\0'
@@ -179,6 +183,7 @@ ms_probe_finish_result (MsProbeResult *result,
   const MsTlsInfo *tls = conn != NULL ? ms_connection_get_tls_info (conn) : NULL;
 
   result->elapsed_us = g_get_monotonic_time () - started;
+  result->certificate_dates_wrong = conn != NULL && ms_connection_certificate_dates_wrong (conn);
   if (tls != NULL && result->tls.version == NULL)
     ms_tls_info_copy (tls, &result->tls);
 }

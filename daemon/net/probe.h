@@ -41,6 +41,9 @@ typedef struct {
   const char *host;
   guint16 port;
   MsSecurity security;
+  /* Both NULL: check the connection only (TLS, certificate, greeting and
+   * capabilities) and stop before logging in; "done" is not emitted and
+   * the result says authenticated = FALSE. */
   const char *username;
   const char *password;   /* never logged; see ms_imap_probe_run() */
   gint64 deadline;        /* absolute, g_get_monotonic_time() µs */
@@ -58,6 +61,8 @@ typedef struct {
   /* SMTP SIZE from the EHLO over TLS; 0 when unknown or unlimited. */
   guint64 max_message_size;
   gboolean authenticated;
+  /* The certificate was refused for its dates: check the clock. */
+  gboolean certificate_dates_wrong;
   /* From the start of the probe to the server's verdict on the login (or
    * to the failure); the polite LOGOUT / QUIT afterwards is not counted. */
   gint64 elapsed_us;

@@ -555,6 +555,9 @@ run (SmtpProbe *probe,
   if (find_keyword (probe, "SIZE", &size) != NULL)
     result->max_message_size = g_ascii_strtoull (size, NULL, 10);
 
+  if (req->username == NULL)
+    return TRUE;
+
   return authenticate (probe, result, error);
 }
 
@@ -588,8 +591,9 @@ ms_smtp_probe_run (const MsProbeRequest *req,
   if (!ok)
     return FALSE;
 
-  result->authenticated = TRUE;
+  result->authenticated = req->username != NULL;
   quit (&probe);
-  ms_probe_emit (req, MS_PROBE_STAGE_DONE);
+  if (result->authenticated)
+    ms_probe_emit (req, MS_PROBE_STAGE_DONE);
   return TRUE;
 }

@@ -38,6 +38,8 @@ typedef enum {
   ELEMENT_PASSWORD,           /* ours */
   ELEMENT_PASSWORD_HINT,      /* ours */
   ELEMENT_PASSWORD_URL,       /* ours */
+  ELEMENT_STATUS_PAGE,        /* ours */
+  ELEMENT_MX_DOMAIN,          /* ours */
 } ElementKind;
 
 typedef struct {
@@ -231,6 +233,10 @@ classify (ElementKind parent,
         return ELEMENT_OUTGOING_SERVER;
       if (ours && strcmp (local, "password") == 0)
         return ELEMENT_PASSWORD;
+      if (ours && strcmp (local, "statusPage") == 0)
+        return ELEMENT_STATUS_PAGE;
+      if (ours && strcmp (local, "mxDomain") == 0)
+        return ELEMENT_MX_DOMAIN;
       break;
 
     case ELEMENT_INCOMING_SERVER:
@@ -270,6 +276,8 @@ classify (ElementKind parent,
     case ELEMENT_USERNAME_CANDIDATE:
     case ELEMENT_PASSWORD_HINT:
     case ELEMENT_PASSWORD_URL:
+    case ELEMENT_STATUS_PAGE:
+    case ELEMENT_MX_DOMAIN:
       break;
     }
 
@@ -292,6 +300,8 @@ takes_text (ElementKind kind)
     case ELEMENT_USERNAME_CANDIDATE:
     case ELEMENT_PASSWORD_HINT:
     case ELEMENT_PASSWORD_URL:
+    case ELEMENT_STATUS_PAGE:
+    case ELEMENT_MX_DOMAIN:
       return TRUE;
     case ELEMENT_IGNORED:
     case ELEMENT_CLIENT_CONFIG:
@@ -409,6 +419,8 @@ on_start_element (GMarkupParseContext *context,
     case ELEMENT_USERNAME_CANDIDATE:
     case ELEMENT_PASSWORD_HINT:
     case ELEMENT_PASSWORD_URL:
+    case ELEMENT_STATUS_PAGE:
+    case ELEMENT_MX_DOMAIN:
       break;
     }
 
@@ -701,6 +713,15 @@ on_end_element (GMarkupParseContext *context,
     case ELEMENT_PASSWORD_URL:
       g_free (provider->password_url);
       provider->password_url = g_steal_pointer (&value);
+      break;
+
+    case ELEMENT_STATUS_PAGE:
+      g_free (provider->status_url);
+      provider->status_url = g_steal_pointer (&value);
+      break;
+
+    case ELEMENT_MX_DOMAIN:
+      g_ptr_array_add (provider->mx_domains, g_ascii_strdown (value, -1));
       break;
 
     case ELEMENT_IGNORED:

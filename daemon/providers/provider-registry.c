@@ -183,6 +183,35 @@ load (MsProviderRegistry *registry)
   g_debug ("Read %u provider domains", g_hash_table_size (registry->providers));
 }
 
+static void
+ensure_loaded (MsProviderRegistry *registry)
+{
+  g_mutex_lock (&registry->lock);
+  if (!registry->loaded)
+    {
+      load (registry);
+      registry->loaded = TRUE;
+    }
+  g_mutex_unlock (&registry->lock);
+}
+
+MsProvider *
+ms_provider_registry_lookup_mx (MsProviderRegistry *registry,
+                                const char *mx_host)
+{
+  GHashTableIter iter;
+  MsProvider *provider;
+
+  ensure_loaded (registry);
+
+  g_hash_table_iter_init (&iter, registry->providers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &provider))
+    if (ms_provider_handles_mx (provider, mx_host))
+      return provider;
+
+  return NULL;
+}
+
 MsProvider *
 ms_provider_registry_lookup (MsProviderRegistry *registry,
                              const char *domain)
@@ -195,13 +224,7 @@ ms_provider_registry_lookup (MsProviderRegistry *registry,
   if (!g_utf8_validate (domain, -1, NULL))
     return NULL;
 
-  g_mutex_lock (&registry->lock);
-  if (!registry->loaded)
-    {
-      load (registry);
-      registry->loaded = TRUE;
-    }
-  g_mutex_unlock (&registry->lock);
+  ensure_loaded (registry);
 
   /* Cheap insurance against a caller that skipped normalisation. */
   key = g_utf8_strdown (domain, -1);

@@ -40,6 +40,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsProviderRegistry, ms_provider_registry_free)
 MsProvider *ms_provider_registry_lookup (MsProviderRegistry *registry,
                                          const char *domain);
 
+/* The provider whose mail servers @mx_host belongs to (an MX host of a
+ * custom domain), by the providers' mxDomain entries.
+ * Returns: (transfer none) (nullable) */
+MsProvider *ms_provider_registry_lookup_mx (MsProviderRegistry *registry,
+                                            const char *mx_host);
+
 /* The folders searched, highest priority first (transfer none). */
 const char * const *ms_provider_registry_get_dirs (MsProviderRegistry *registry);
 

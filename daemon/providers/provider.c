@@ -83,6 +83,7 @@ ms_provider_new (void)
     g_ptr_array_new_with_free_func ((GDestroyNotify) ms_endpoint_free);
   provider->imap_username_candidates =
     g_ptr_array_new_with_free_func (g_free);
+  provider->mx_domains = g_ptr_array_new_with_free_func (g_free);
 
   return provider;
 }
@@ -115,6 +116,8 @@ ms_provider_unref (MsProvider *provider)
   g_free (provider->password_hint);
   g_free (provider->password_url);
   g_free (provider->documentation_url);
+  g_free (provider->status_url);
+  g_ptr_array_unref (provider->mx_domains);
   g_free (provider->source_file);
   g_free (provider);
 }
@@ -166,4 +169,28 @@ ms_provider_expand (const char *template,
     }
 
   return g_string_free (out, FALSE);
+}
+
+gboolean
+ms_provider_handles_mx (MsProvider *provider,
+                        const char *mx_host)
+{
+  g_autofree char *host = g_ascii_strdown (mx_host, -1);
+  gsize len = strlen (host);
+
+  if (len > 0 && host[len - 1] == '.')
+    host[--len] = '\0';
+
+  for (guint i = 0; i < provider->mx_domains->len; i++)
+    {
+      const char *domain = provider->mx_domains->pdata[i];
+      gsize domain_len = strlen (domain);
+
+      if (g_str_equal (host, domain) ||
+          (len > domain_len && g_str_has_suffix (host, domain) &&
+           host[len - domain_len - 1] == '.'))
+        return TRUE;
+    }
+
+  return FALSE;
 }

@@ -61,6 +61,11 @@ typedef struct {
   char *password_hint;     /* a sentence for people, or NULL */
   char *password_url;      /* where to make such a password, or NULL */
   char *documentation_url; /* or NULL */
+  char *status_url;        /* the provider's system status page, or NULL */
+  /* Mail for a domain whose MX hosts lie under one of these (lower-case)
+   * is handled by this provider: custom domains (iCloud+) log in with
+   * the person's address at the provider. */
+  GPtrArray *mx_domains;
 
   char *source_file;       /* the file it was read from, for messages */
 } MsProvider;
@@ -73,6 +78,11 @@ MsProvider *ms_provider_new (void);
 MsProvider *ms_provider_ref (MsProvider *provider);
 void ms_provider_unref (MsProvider *provider);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsProvider, ms_provider_unref)
+
+/* Whether @mx_host (a DNS name, maybe with a trailing dot) lies under one
+ * of @provider's mx_domains. */
+gboolean ms_provider_handles_mx (MsProvider *provider,
+                                 const char *mx_host);
 
 /* Expands the ISPDB placeholders %EMAILADDRESS%, %EMAILLOCALPART% and
  * %EMAILDOMAIN% in @template for the normalised @address.

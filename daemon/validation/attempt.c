@@ -61,14 +61,29 @@ stage_report_free (gpointer data)
   g_free (report);
 }
 
+/* A stage starts before its reply is read, so the server has spoken only
+ * once the stage after its first reply began: TLS after the plain
+ * greeting (STARTTLS), the greeting after the handshake (implicit TLS). */
+static gboolean
+server_has_spoken (MsAttempt *attempt,
+                   const char *stage)
+{
+  if (g_str_equal (stage, MS_PROBE_STAGE_AUTHENTICATING))
+    return TRUE;
+  if (attempt->endpoint->security == MS_SECURITY_STARTTLS)
+    return g_str_equal (stage, MS_PROBE_STAGE_TLS);
+  return g_str_equal (stage, MS_PROBE_STAGE_GREETING);
+}
+
 static gboolean
 deliver_stage (gpointer data)
 {
   StageReport *report = data;
   MsAttempt *attempt = report->attempt;
 
-  if (g_str_equal (report->stage, MS_PROBE_STAGE_GREETING) ||
-      g_str_equal (report->stage, MS_PROBE_STAGE_AUTHENTICATING))
+  if (!g_str_equal (report->stage, MS_PROBE_STAGE_CONNECTING))
+    attempt->connected = TRUE;
+  if (server_has_spoken (attempt, report->stage))
     attempt->spoke = TRUE;
 
   if (attempt->stage_func != NULL)
@@ -152,7 +167,8 @@ run_probe (gpointer data)
 
   /* The password is not needed past this point; the main context never
    * reads it, so the thread can wipe it here. */
-  explicit_bzero (attempt->password, strlen (attempt->password));
+  if (attempt->password != NULL)
+    explicit_bzero (attempt->password, strlen (attempt->password));
 
   outcome->attempt = attempt; /* hands over the thread's reference */
   g_main_context_invoke_full (attempt->context, G_PRIORITY_DEFAULT,

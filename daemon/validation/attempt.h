@@ -39,6 +39,7 @@ struct _MsAttempt {
 
   /* Set in the main context when the attempt has finished: */
   gboolean finished;
+  gboolean connected;     /* the TCP connection was made */
   gboolean spoke;         /* the server sent its greeting */
   MsProbeResult result;
   GError *error;          /* NULL when the login worked */
@@ -54,7 +55,8 @@ struct _MsAttempt {
 };
 
 /* Starts a probe of @endpoint as @username in a new thread.  @password is
- * copied (and the copy wiped after use).  The callbacks run in the thread-
+ * copied (and the copy wiped after use).  With @username and @password
+ * NULL the probe checks the connection only (see MsProbeRequest).  The callbacks run in the thread-
  * default main context until the attempt finishes or is abandoned.
  * Returns: (transfer full) */
 MsAttempt *ms_attempt_start (MsProtocol protocol,

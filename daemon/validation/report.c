@@ -88,7 +88,7 @@ ms_report_from_validation (MsValidation *validation,
   MsAttempt *smtp = validation->smtp;
   /* What worked replaces what the provider file merely suggested. */
   g_autoptr(GVariant) settings =
-    g_variant_ref_sink (ms_settings_build (validation->provider, validation->address,
+    g_variant_ref_sink (ms_settings_build (validation->provider, validation->address, validation->login,
                                            imap->username, smtp->endpoint));
   g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (settings);
 

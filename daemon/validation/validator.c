@@ -37,6 +37,7 @@ typedef struct {
 typedef struct {
   MsProvider *provider;
   char *address;
+  char *login;
   char *password;
   gint64 started_us;
   gint64 deadline;
@@ -53,7 +54,15 @@ typedef struct {
   MsValidationProgressFunc progress;
   gpointer progress_data;
   gboolean finished;
+  MsValidation *record;     /* what a failed validation did, for diagnosis */
 } State;
+
+/* The address user names are made from. */
+static const char *
+login_of (State *state)
+{
+  return state->login ? state->login : state->address;
+}
 
 static void
 run_init (Run *run,
@@ -81,11 +90,13 @@ state_free (gpointer data)
   clear_source (&state->deadline_source);
   g_clear_object (&state->cancellable);
   g_clear_pointer (&state->smtp_waiting, ms_attempt_unref);
+  g_clear_pointer (&state->record, ms_validation_free);
   g_ptr_array_unref (state->imap.attempts);
   g_ptr_array_unref (state->smtp.attempts);
   ms_password_free (state->password);
   ms_provider_unref (state->provider);
   g_free (state->address);
+  g_free (state->login);
   g_free (state);
 }
 
@@ -96,6 +107,7 @@ ms_validation_free (MsValidation *validation)
   g_ptr_array_unref (validation->imap_attempts);
   g_ptr_array_unref (validation->smtp_attempts);
   g_free (validation->address);
+  g_free (validation->login);
   g_free (validation);
 }
 
@@ -173,7 +185,7 @@ start_next_imap (GTask *task)
       state->failed_logins >= MS_VALIDATION_MAX_FAILED_LOGINS)
     return FALSE;
 
-  username = ms_provider_expand (candidates->pdata[state->imap.next++], state->address);
+  username = ms_provider_expand (candidates->pdata[state->imap.next++], login_of (state));
   start_attempt (task, &state->imap, state->provider->imap->pdata[0], username);
   return TRUE;
 }
@@ -194,7 +206,7 @@ start_next_smtp (GTask *task)
     return FALSE;
 
   endpoint = endpoints->pdata[state->smtp.next++];
-  username = ms_provider_expand (endpoint->username_template, state->address);
+  username = ms_provider_expand (endpoint->username_template, login_of (state));
   start_attempt (task, &state->smtp, endpoint, username);
 
   if (state->smtp.next < endpoints->len)
@@ -338,6 +350,7 @@ finish (GTask *task,
 {
   State *state = g_task_get_task_data (task);
   g_autoptr(GError) abandoned = NULL;
+  MsValidation *validation;
 
   if (state->finished)
     return;
@@ -356,21 +369,23 @@ finish (GTask *task,
   if (error == NULL && (state->imap.winner == NULL || state->smtp.winner == NULL))
     error = compose_error (state);
 
+  validation = g_new0 (MsValidation, 1);
+  validation->provider = ms_provider_ref (state->provider);
+  validation->address = g_strdup (state->address);
+  validation->login = g_strdup (state->login);
+  validation->elapsed_us = g_get_monotonic_time () - state->started_us;
+  validation->imap_attempts = g_ptr_array_ref (state->imap.attempts);
+  validation->smtp_attempts = g_ptr_array_ref (state->smtp.attempts);
+  validation->imap = state->imap.winner;
+  validation->smtp = state->smtp.winner;
+
   if (error != NULL)
     {
+      state->record = validation;
       g_task_return_error (task, error);
     }
   else
     {
-      MsValidation *validation = g_new0 (MsValidation, 1);
-
-      validation->provider = ms_provider_ref (state->provider);
-      validation->address = g_strdup (state->address);
-      validation->elapsed_us = g_get_monotonic_time () - state->started_us;
-      validation->imap_attempts = g_ptr_array_ref (state->imap.attempts);
-      validation->smtp_attempts = g_ptr_array_ref (state->smtp.attempts);
-      validation->imap = state->imap.winner;
-      validation->smtp = state->smtp.winner;
       g_task_return_pointer (task, validation, (GDestroyNotify) ms_validation_free);
     }
 
@@ -522,21 +537,24 @@ finish_cancelled (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Runs inside g_cancellable_cancel(), where disconnecting is not
- * allowed: finish from the main loop instead. */
+/* Runs inside g_cancellable_cancel(), where disconnecting would deadlock:
+ * finish from a later main-loop iteration instead (an idle source, since
+ * g_main_context_invoke() would call straight back in here). */
 static void
 on_cancelled (GCancellable *cancellable,
               gpointer user_data)
 {
   GTask *task = user_data;
+  g_autoptr(GSource) idle = g_idle_source_new ();
 
-  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
-                              finish_cancelled, g_object_ref (task), g_object_unref);
+  g_source_set_callback (idle, finish_cancelled, g_object_ref (task), g_object_unref);
+  g_source_attach (idle, g_task_get_context (task));
 }
 
 void
 ms_validate_async (MsProvider *provider,
                    const char *address,
+                   const char *login,
                    const char *password,
                    guint timeout_ms,
                    GCancellable *cancellable,
@@ -555,6 +573,7 @@ ms_validate_async (MsProvider *provider,
 
   state->provider = ms_provider_ref (provider);
   state->address = g_strdup (address);
+  state->login = g_strdup (login);
   state->password = ms_password_dup (password);
   state->timeout_ms = timeout_ms;
   state->started_us = g_get_monotonic_time ();
@@ -589,4 +608,12 @@ ms_validate_finish (GAsyncResult *result,
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+MsValidation *
+ms_validate_steal_record (GAsyncResult *result)
+{
+  State *state = g_task_get_task_data (G_TASK (result));
+
+  return g_steal_pointer (&state->record);
 }

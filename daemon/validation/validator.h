@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 typedef struct {
   MsProvider *provider;
   char *address;
+  char *login;                /* the address user names came from, or NULL */
   gint64 elapsed_us;
   /* Every attempt in the order it started; the successful ones are the
    * ones without error. */
@@ -44,10 +45,12 @@ typedef void (*MsValidationProgressFunc) (MsProtocol protocol,
 /* Checks @password for @address on every server @provider names: IMAP
  * and SMTP at the same time, each IMAP user name candidate on a fresh
  * connection, the fallback SMTP endpoints after a head start.  Stores
- * nothing.  The password is copied and the copies wiped after use.
+ * nothing.  User names are made from @login when it is not NULL (a custom
+ * domain's address signs in with the person's address at the provider).  The password is copied and the copies wiped after use.
  * @progress (may be NULL) is not called after @callback. */
 void ms_validate_async (MsProvider *provider,
                         const char *address,
+                        const char *login,
                         const char *password,
                         guint timeout_ms,
                         GCancellable *cancellable,
@@ -61,5 +64,10 @@ void ms_validate_async (MsProvider *provider,
  * Returns: (transfer full): the validation, or NULL */
 MsValidation *ms_validate_finish (GAsyncResult *result,
                                   GError **error);
+
+/* After ms_validate_finish() failed: every attempt that was made, with
+ * imap and smtp set for the protocol that did sign in, if one did.
+ * Returns: (transfer full) (nullable) */
+MsValidation *ms_validate_steal_record (GAsyncResult *result);
 
 G_END_DECLS

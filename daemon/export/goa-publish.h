@@ -1,0 +1,37 @@
+/* goa-publish.h: publishing an account to GNOME Online Accounts
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "accounts/account-data.h"
+
+G_BEGIN_DECLS
+
+/* The Account.Export format that publishes to GNOME Online Accounts. */
+#define MS_EXPORT_FORMAT_GOA "goa"
+
+/* Adds @account to GNOME Online Accounts through its own bus API
+ * (org.gnome.OnlineAccounts.Manager.AddAccount, provider "imap_smtp"),
+ * with @password as its IMAP and SMTP password, so that GNOME Settings,
+ * Evolution and Geary see it.  An "imap_smtp" account with the same
+ * address that is already there is returned instead of adding a second.
+ * Errors: MS_ERROR_SERVICE_UNAVAILABLE when GNOME Online Accounts does not
+ * answer or refuses. */
+void ms_goa_publish_async (const MsAccountData *account,
+                           const char *password,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data);
+
+/* Returns: (transfer full): the GOA account's object path, or NULL */
+char *ms_goa_publish_finish (GAsyncResult *result,
+                             GError **error);
+
+/* The details GOA's IMAP/SMTP provider reads for @account.
+ * Returns: (transfer floating): an a{ss} */
+GVariant *ms_goa_details (const MsAccountData *account);
+
+G_END_DECLS
