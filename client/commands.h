@@ -28,8 +28,12 @@ typedef struct {
   CtlCommandFunc run;
   /* Its own options, after its name on the command line, or NULL.  They
    * store into the cmd-*.c file's static variables, which its function
-   * reads. */
+   * reads; options several commands share (CTL_PASSWORD_STDIN_OPTION,
+   * CTL_TIMEOUT_OPTION) into those of the file that reads them. */
   const GOptionEntry *options;
+  /* More for its own --help, after the options, or NULL; marked with
+   * N_(). */
+  const char *description;
 } CtlCommand;
 
 /* Reports a mistake on the command line ("mailsetupctl: @message" and a
@@ -37,9 +41,31 @@ typedef struct {
  * Returns: CTL_EXIT_USAGE */
 int ctl_usage_error (const char *message);
 
+/* @arg from the command line, in the locale's encoding, as UTF-8 (the bus
+ * takes UTF-8).  Options that take text are G_OPTION_ARG_FILENAME and go
+ * through this, as the arguments do: GOption's own conversion refuses
+ * UTF-8 under LANG=C.
+ * Returns: (transfer full): the text, or NULL with @error set. */
+char *ctl_argument_to_utf8 (const char *arg, GError **error);
+
 int ctl_cmd_lookup (CtlClient *client, const char * const *args);
 
 extern const GOptionEntry ctl_validate_options[];
 int ctl_cmd_validate (CtlClient *client, const char * const *args);
+
+extern const GOptionEntry ctl_add_options[];
+int ctl_cmd_add (CtlClient *client, const char * const *args);
+
+int ctl_cmd_list (CtlClient *client, const char * const *args);
+
+int ctl_cmd_show (CtlClient *client, const char * const *args);
+
+int ctl_cmd_check (CtlClient *client, const char * const *args);
+
+extern const GOptionEntry ctl_passwd_options[];
+int ctl_cmd_passwd (CtlClient *client, const char * const *args);
+
+extern const GOptionEntry ctl_remove_options[];
+int ctl_cmd_remove (CtlClient *client, const char * const *args);
 
 G_END_DECLS

@@ -24,6 +24,37 @@ static const CtlCommand commands[] = {
   { "validate", N_("ADDRESS"),
     N_("Check the password of ADDRESS with its mail servers (stores nothing)"),
     1, 1, ctl_cmd_validate, ctl_validate_options },
+  { "add", N_("ADDRESS"),
+    N_("Set up an account for ADDRESS: check its password, then keep it"),
+    1, 1, ctl_cmd_add, ctl_add_options,
+    N_("The password is asked for on the terminal, without showing it, or\n"
+       "read from the first line of standard input with --password-stdin.\n"
+       "It is stored in the keyring (Secret Service), never in a file.") },
+  { "list", "",
+    N_("List the accounts: address, status and display name"),
+    0, 0, ctl_cmd_list, NULL },
+  { "show", N_("ADDRESS"),
+    N_("Show the account of ADDRESS: its status and settings"),
+    1, 1, ctl_cmd_show, NULL },
+  { "check", N_("ADDRESS"),
+    N_("Sign in again with the stored password and show how it went"),
+    1, 1, ctl_cmd_check, NULL,
+    N_("Exit status:\n"
+       "   0  the account works\n"
+       "  13  AuthenticationFailed: the server refuses its password\n"
+       "  17  ConnectionFailed: its servers cannot be reached\n"
+       "  23  SecretStoreUnavailable: no password is stored for it\n"
+       "  and otherwise as “mailsetupctl --help” says.") },
+  { "passwd", N_("ADDRESS"),
+    N_("Give the account of ADDRESS a new password (checked first)"),
+    1, 1, ctl_cmd_passwd, ctl_passwd_options,
+    N_("The daemon signs in with the new password before storing it; a\n"
+       "password that does not work leaves the old one in place.") },
+  { "remove", N_("ADDRESS"),
+    N_("Remove the account of ADDRESS and its stored password"),
+    1, 1, ctl_cmd_remove, ctl_remove_options,
+    N_("Asks first on the terminal. Without a terminal (in scripts),\n"
+       "--yes is needed.") },
 };
 
 static const CtlCommand *
@@ -116,6 +147,13 @@ build_description (void)
     }
 
   g_string_append_printf (out, "\n\n%s",
+                          _("“check” also exits with 13, 17 or 23 when the "
+                            "account's password is refused,\n"
+                            "its servers cannot be reached, or no password "
+                            "is stored for it\n"
+                            "(see “mailsetupctl check --help”)."));
+
+  g_string_append_printf (out, "\n\n%s",
                           _("With --json, results go to standard output as JSON, and so do\n"
                             "the daemon's errors, as {\"error\": NAME, "
                             "\"message\": TEXT}."));
@@ -133,9 +171,28 @@ ctl_usage_error (const char *message)
   return CTL_EXIT_USAGE;
 }
 
-/* Arguments arrive in the locale's encoding, and the bus takes UTF-8.  Bytes
- * that already are UTF-8 are kept as they are, since a script running
- * under LANG=C still passes UTF-8 addresses. */
+char *
+ctl_argument_to_utf8 (const char *arg, GError **error)
+{
+  char *converted;
+  g_autofree char *shown = NULL;
+
+  /* Bytes that already are UTF-8 are kept as they are, since a script
+   * running under LANG=C still passes UTF-8. */
+  if (g_utf8_validate (arg, -1, NULL))
+    return g_strdup (arg);
+
+  converted = g_locale_to_utf8 (arg, -1, NULL, NULL, NULL);
+  if (converted != NULL)
+    return converted;
+
+  shown = g_utf8_make_valid (arg, -1);
+  g_set_error (error, G_CONVERT_ERROR, G_CONVERT_ERROR_ILLEGAL_SEQUENCE,
+               _("The argument “%s” is not text in this locale's "
+                 "encoding"), shown);
+  return NULL;
+}
+
 static char **
 arguments_to_utf8 (char **args, GError **error)
 {
@@ -143,21 +200,10 @@ arguments_to_utf8 (char **args, GError **error)
 
   for (gsize i = 0; args != NULL && args[i] != NULL; i++)
     {
-      char *arg;
+      char *arg = ctl_argument_to_utf8 (args[i], error);
 
-      if (g_utf8_validate (args[i], -1, NULL))
-        arg = g_strdup (args[i]);
-      else
-        arg = g_locale_to_utf8 (args[i], -1, NULL, NULL, NULL);
       if (arg == NULL)
-        {
-          g_autofree char *shown = g_utf8_make_valid (args[i], -1);
-
-          g_set_error (error, G_CONVERT_ERROR, G_CONVERT_ERROR_ILLEGAL_SEQUENCE,
-                       _("The argument “%s” is not text in this locale's "
-                         "encoding"), shown);
-          return NULL;
-        }
+        return NULL;
       g_ptr_array_add (converted, arg);
     }
   g_ptr_array_add (converted, NULL);
@@ -188,6 +234,8 @@ parse_command_line (const CtlCommand *command, char **line, gboolean *json,
 
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, _(command->summary));
+  if (command->description != NULL)
+    g_option_context_set_description (context, _(command->description));
   if (command->options != NULL)
     g_option_context_add_main_entries (context, command->options,
                                        GETTEXT_PACKAGE);

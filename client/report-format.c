@@ -11,7 +11,6 @@
 
 #include "settings-format.h"
 
-#define WRAP_WIDTH 72
 #define DAEMON_ERROR_PREFIX "org.mailsetup.MailSetup1.Error."
 
 /* "412 ms", or "12.3 s" from a second up (transfer full). */
@@ -237,7 +236,7 @@ append_attempt (GString *out, GVariant *attempt, const char *protocol)
   g_string_append_c (out, '\n');
 
   if (!ok && message != NULL)
-    ctl_text_wrap (out, message, 4, WRAP_WIDTH);
+    ctl_text_wrap (out, message, 4, CTL_FORMAT_WRAP_WIDTH);
 }
 
 static void

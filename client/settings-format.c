@@ -8,12 +8,8 @@
 
 #include <glib/gi18n.h>
 
-/* Values line up in this column, under top-level and indented labels alike. */
-#define VALUE_COLUMN 15
-#define WRAP_WIDTH 72
-
-static guint
-display_width (const char *str)
+guint
+ctl_display_width (const char *str)
 {
   guint width = 0;
 
@@ -40,17 +36,28 @@ void
 ctl_format_field (GString *out, guint indent, const char *label,
                   const char *value)
 {
-  guint used = indent + display_width (label);
+  guint used = indent + ctl_display_width (label);
 
   append_spaces (out, indent);
   g_string_append (out, label);
   if (value != NULL && *value != '\0')
     {
       /* A translated label may be wider than the column; keep one space. */
-      append_spaces (out, used < VALUE_COLUMN ? VALUE_COLUMN - used : 1);
+      append_spaces (out, used < CTL_FORMAT_VALUE_COLUMN
+                          ? CTL_FORMAT_VALUE_COLUMN - used : 1);
       g_string_append (out, value);
     }
   g_string_append_c (out, '\n');
+}
+
+void
+ctl_append_padded (GString *out, const char *text, guint width)
+{
+  guint used = ctl_display_width (text);
+
+  g_string_append (out, text);
+  if (used < width)
+    append_spaces (out, width - used);
 }
 
 const char *
@@ -99,19 +106,15 @@ ctl_format_port (guint port, const char *security)
   return g_strdup (label);
 }
 
-/* The first lines of an IMAP or SMTP section; @prefix is "imap" or "smtp".
- * Returns FALSE, appending nothing, when @settings has none of its keys. */
-static gboolean
-append_endpoint (GString *out, GVariant *settings, const char *prefix,
-                 const char *heading)
+gboolean
+ctl_format_endpoint (GString *out, const char *heading, GVariant *values,
+                     const char *host_key, const char *port_key,
+                     const char *security_key)
 {
-  g_autofree char *host_key = g_strconcat (prefix, "-host", NULL);
-  g_autofree char *port_key = g_strconcat (prefix, "-port", NULL);
-  g_autofree char *security_key = g_strconcat (prefix, "-security", NULL);
-  const char *host = ctl_settings_lookup_string (settings, host_key);
-  guint port = ctl_settings_lookup_port (settings, port_key);
-  const char *security = ctl_settings_lookup_string (settings, security_key);
-  g_autofree char *port_text = ctl_format_port (port, security);
+  const char *host = ctl_settings_lookup_string (values, host_key);
+  guint port = ctl_settings_lookup_port (values, port_key);
+  g_autofree char *port_text =
+    ctl_format_port (port, ctl_settings_lookup_string (values, security_key));
 
   if (host == NULL && port_text == NULL)
     return FALSE;
@@ -256,7 +259,7 @@ append_password (GString *out, GVariant *settings)
 
   ctl_format_field (out, 0, _("Password:"), kind_text);
   if (hint != NULL)
-    ctl_text_wrap (out, hint, 2, WRAP_WIDTH);
+    ctl_text_wrap (out, hint, 2, CTL_FORMAT_WRAP_WIDTH);
   if (url != NULL)
     ctl_format_field (out, 2, _("Create one:"), url);
 }
@@ -293,9 +296,11 @@ ctl_settings_format (GString *out, GVariant *settings)
 
   append_title (out, settings);
 
-  if (append_endpoint (out, settings, "imap", _("Incoming mail (IMAP)")))
+  if (ctl_format_endpoint (out, _("Incoming mail (IMAP)"), settings,
+                           "imap-host", "imap-port", "imap-security"))
     append_imap_username (out, settings);
-  if (append_endpoint (out, settings, "smtp", _("Outgoing mail (SMTP)")))
+  if (ctl_format_endpoint (out, _("Outgoing mail (SMTP)"), settings,
+                           "smtp-host", "smtp-port", "smtp-security"))
     append_smtp_extras (out, settings);
 
   /* The password and help lines form one block after a blank line. */
@@ -397,4 +402,20 @@ ctl_text_wrap (GString *out, const char *text, guint indent, guint width)
 
   if (line_open)
     g_string_append_c (out, '\n');
+}
+
+void
+ctl_text_wrap_lines (GString *out, const char *text, guint indent,
+                     guint width)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      /* A blank line stays one; ctl_text_wrap() would drop it. */
+      if (*g_strstrip (lines[i]) == '\0')
+        g_string_append_c (out, '\n');
+      else
+        ctl_text_wrap (out, lines[i], indent, width);
+    }
 }

@@ -26,6 +26,20 @@ const char *ctl_settings_lookup_string (GVariant *settings, const char *key);
 /* The port (q) at @key of @settings, or 0 if absent or not a port. */
 guint ctl_settings_lookup_port (GVariant *settings, const char *key);
 
+/* Values line up in this column, under top-level and indented labels
+ * alike. */
+#define CTL_FORMAT_VALUE_COLUMN 15
+
+/* Text for people is wrapped to this many columns. */
+#define CTL_FORMAT_WRAP_WIDTH 72
+
+/* The columns @str (UTF-8) takes on a terminal: wide (CJK) characters
+ * count two, zero-width ones none. */
+guint ctl_display_width (const char *str);
+
+/* Appends @text and as many spaces as make it @width columns wide. */
+void ctl_append_padded (GString *out, const char *text, guint width);
+
 /* Appends a line: @indent spaces, @label, and @value (if not NULL or empty)
  * in the column where the values of all such lines line up. */
 void ctl_format_field (GString *out, guint indent, const char *label,
@@ -39,6 +53,15 @@ const char *ctl_security_label (const char *security);
  * (transfer full), NULL when neither is. */
 char *ctl_format_port (guint port, const char *security);
 
+/* Appends a section for an endpoint: a blank line, @heading, and
+ * "Server:" and "Port:" lines for what the a{sv} @values holds at
+ * @host_key, @port_key (a q) and @security_key.  Returns FALSE, appending
+ * nothing, when it holds none of them. */
+gboolean ctl_format_endpoint (GString *out, const char *heading,
+                              GVariant *values, const char *host_key,
+                              const char *port_key,
+                              const char *security_key);
+
 /* "20.0 MiB per message" (transfer full). */
 char *ctl_format_size_limit (guint64 bytes);
 
@@ -46,5 +69,11 @@ char *ctl_format_size_limit (guint64 bytes);
  * starting with @indent spaces.  Breaks at spaces and between wide (CJK)
  * characters; a word longer than the line is not split. */
 void ctl_text_wrap (GString *out, const char *text, guint indent, guint width);
+
+/* Like ctl_text_wrap(), but for a text laid out in lines, such as the
+ * daemon's messages with their lists: every line break of @text is kept,
+ * and each line too long is wrapped on its own. */
+void ctl_text_wrap_lines (GString *out, const char *text, guint indent,
+                          guint width);
 
 G_END_DECLS
