@@ -28,16 +28,20 @@ static const ExportFormat formats[] = {
   { "aerc", ms_export_aerc },
 };
 
-static const char * const format_names[] = {
-  "thunderbird", "msmtp", "mbsync", "neomutt", "aerc", NULL,
-};
-
-G_STATIC_ASSERT (G_N_ELEMENTS (formats) + 1 == G_N_ELEMENTS (format_names));
-
 const char * const *
 ms_export_text_formats (void)
 {
-  return format_names;
+  static const char *names[G_N_ELEMENTS (formats) + 1];
+  static gsize initialized = 0;
+
+  if (g_once_init_enter (&initialized))
+    {
+      for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
+        names[i] = formats[i].name;
+      g_once_init_leave (&initialized, 1);
+    }
+
+  return names;
 }
 
 static const ExportFormat *
@@ -169,7 +173,7 @@ ms_export_render (const char *format,
   found = find_format (format);
   if (found == NULL)
     {
-      g_autofree char *known = g_strjoinv (", ", (char **) format_names);
+      g_autofree char *known = g_strjoinv (", ", (char **) ms_export_text_formats ());
       g_autofree char *shown = format != NULL && is_one_line (format)
                                  ? g_strdup (format) : g_strdup ("");
 

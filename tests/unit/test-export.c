@@ -30,7 +30,7 @@
 /* Every character that some format treats specially: shell quotes and
  * expansions, NeoMutt's backticks and variables, go-ini's comment marks,
  * RFC 5322 specials. */
-#define NASTY_ADDRESS "o'brien+x\"y\\z`$HOME$(false)#;@icloud.com"
+#define NASTY_ADDRESS "o'brien+x\"y\\z`$HOME$folder$(false)#;@icloud.com"
 #define NASTY_NAME "Jane \"Q\" O'Brien; Jr. #1 `$HOME` \\o/"
 
 typedef struct {
@@ -607,33 +607,33 @@ test_quoting (void)
   assert_contains (thunderbird, "<username>%EMAILADDRESS%</username>");
 
   /* msmtp: everything literal; account names hold no ":" or ",". */
-  assert_contains (msmtp, "\naccount o'brien+x_y_z__HOME__false___@icloud.com\n");
+  assert_contains (msmtp, "\naccount o'brien+x_y_z__HOME_folder__false___@icloud.com\n");
   assert_contains (msmtp, "\nfrom " NASTY_ADDRESS "\n");
   line = g_strdup_printf ("\npasswordeval %s\n", command);
   assert_contains (msmtp, line);
   g_clear_pointer (&line, g_free);
 
   /* mbsync: double quotes, with \" and \\ inside. */
-  assert_contains (mbsync, "\nUser \"o'brien+x\\\"y\\\\z`$HOME$(false)#;@icloud.com\"\n");
+  assert_contains (mbsync, "\nUser \"o'brien+x\\\"y\\\\z`$HOME$folder$(false)#;@icloud.com\"\n");
   assert_contains (mbsync, "\nPassCmd \"secret-tool lookup xdg:schema " SCHEMA " address "
-                   "'o'\\\\''brien+x\\\"y\\\\z`$HOME$(false)#;@icloud.com' account-id "
+                   "'o'\\\\''brien+x\\\"y\\\\z`$HOME$folder$(false)#;@icloud.com' account-id "
                    SAMPLE_ID "\"\n");
 
   /* NeoMutt: \ before " \ ` $ in values, and before \ ` $ in commands. */
   assert_contains (neomutt, "\nset real_name = \"Jane \\\"Q\\\" O'Brien; Jr. #1 \\`\\$HOME\\` \\\\o/\"\n");
-  assert_contains (neomutt, "\nset imap_user = \"o'brien+x\\\"y\\\\z\\`\\$HOME\\$(false)#;@icloud.com\"\n");
+  assert_contains (neomutt, "\nset imap_user = \"o'brien+x\\\"y\\\\z\\`\\$HOME\\$folder\\$(false)#;@icloud.com\"\n");
   assert_contains (neomutt, "\nset imap_pass = \"`secret-tool lookup xdg:schema " SCHEMA
-                   " address 'o'\\\\''brien+x\"y\\\\z\\`\\$HOME\\$(false)#;@icloud.com' account-id "
+                   " address 'o'\\\\''brien+x\"y\\\\z\\`\\$HOME\\$folder\\$(false)#;@icloud.com' account-id "
                    SAMPLE_ID "`\"\n");
   /* The user name in URLs is percent-encoded. */
-  assert_contains (neomutt, "imaps://o%27brien%2Bx%22y%5Cz%60%24HOME%24%28false%29%23%3B%40icloud.com@");
+  assert_contains (neomutt, "imaps://o%27brien%2Bx%22y%5Cz%60%24HOME%24folder%24%28false%29%23%3B%40icloud.com@");
 
   /* aerc: values with "#" or ";" in triple quotes; From per RFC 5322. */
   line = g_strdup_printf ("\nsource-cred-cmd = \"\"\"%s\"\"\"\n", command);
   assert_contains (aerc, line);
   g_clear_pointer (&line, g_free);
   assert_contains (aerc, "\nfrom = \"\"\"\"Jane \\\"Q\\\" O'Brien; Jr. #1 `$HOME` \\\\o/\" "
-                   "<\"o'brien+x\\\"y\\\\z`$HOME$(false)#;\"@icloud.com>\"\"\"\n");
+                   "<\"o'brien+x\\\"y\\\\z`$HOME$folder$(false)#;\"@icloud.com>\"\"\"\n");
   assert_contains (aerc, "\n[" NASTY_ADDRESS "]\n");
 }
 
@@ -758,10 +758,12 @@ find_program (const char *name)
 }
 
 /* Runs @argv to its end; returns its exit status, or -1 if a signal
- * ended it. */
+ * ended it.  What it printed goes to the test log, but for a terminal
+ * program's screen (@log_stdout FALSE). */
 static int
 run (ProgramFixture *fixture,
      const char * const *argv,
+     gboolean log_stdout,
      char **out,
      char **err)
 {
@@ -771,8 +773,8 @@ run (ProgramFixture *fixture,
   g_spawn_sync (fixture->dir, (char **) argv, fixture->env, G_SPAWN_DEFAULT,
                 NULL, NULL, out, err, &wait_status, &error);
   g_assert_no_error (error);
-  g_test_message ("%s: exit status %d\nstdout:\n%s\nstderr:\n%s", argv[0], wait_status,
-                  out != NULL ? *out : "", err != NULL ? *err : "");
+  g_test_message ("%s: wait status %d\nstdout:\n%s\nstderr:\n%s", argv[0], wait_status,
+                  log_stdout ? *out : "(not shown)", *err);
 
   return WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
 }
@@ -869,7 +871,7 @@ test_msmtp_program (ProgramFixture *fixture,
      * the file, runs passwordeval and prints the settings. */
     const char * const argv[] = { msmtp, "-C", file, "--pretend", NULL };
 
-    g_assert_cmpint (run (fixture, argv, &out, &err), ==, 0);
+    g_assert_cmpint (run (fixture, argv, TRUE, &out, &err), ==, 0);
   }
 
   assert_contains (out, "using account default from ");
@@ -896,7 +898,7 @@ test_mbsync_program (ProgramFixture *fixture,
   g_autofree char *err = NULL;
   g_autofree char *maildir = NULL;
   g_autofree char *refused = NULL;
-  const char *channel = "o'brien+x_y_z__HOME__false___@icloud.com";
+  const char *channel = "o'brien+x_y_z__HOME_folder__false___@icloud.com";
 
   if (mbsync == NULL)
     return;
@@ -907,7 +909,7 @@ test_mbsync_program (ProgramFixture *fixture,
      * mistake in it would be reported first. */
     const char * const argv[] = { mbsync, "-c", file, "no-such-channel", NULL };
 
-    g_assert_cmpint (run (fixture, argv, &out, &err), ==, 1);
+    g_assert_cmpint (run (fixture, argv, TRUE, &out, &err), ==, 1);
     g_assert_true (g_str_has_prefix (err, "No channel or group named 'no-such-channel' defined.\n"));
     /* Complaints about the file name it and the line. */
     assert_lacks (err, file);
@@ -922,7 +924,7 @@ test_mbsync_program (ProgramFixture *fixture,
   {
     const char * const argv[] = { mbsync, "-c", file, "--list", channel, NULL };
 
-    g_assert_cmpint (run (fixture, argv, &out, &err), ==, 1);
+    g_assert_cmpint (run (fixture, argv, TRUE, &out, &err), ==, 1);
   }
   refused = g_strdup_printf ("Cannot connect to 127.0.0.1 (127.0.0.1:%u): Connection refused",
                              account->imap->port);
@@ -975,7 +977,7 @@ test_neomutt_program (ProgramFixture *fixture,
       NULL
     };
 
-    g_assert_cmpint (run (fixture, argv, &out, &err), ==, 0);
+    g_assert_cmpint (run (fixture, argv, TRUE, &out, &err), ==, 0);
   }
 
   g_assert_cmpstr (err, ==, "");
@@ -1017,9 +1019,9 @@ test_aerc_program (ProgramFixture *fixture,
     return;
 
   /* aerc has no mode that only reads its configuration: it is run in a
-   * pseudo-terminal (script), and still running after two seconds means
-   * it took the account; a bad accounts.conf ends it at once with
-   * "Failed to load config".  Reading the account runs
+   * pseudo-terminal (script), and still running after a second means it
+   * took the account; a bad accounts.conf ends it within milliseconds
+   * with "Failed to load config".  Reading the account runs
    * source-cred-cmd. */
   text = render ("aerc", account, NULL);
   aerc_dir = g_build_filename (fixture->dir, "config", "aerc", NULL);
@@ -1027,9 +1029,9 @@ test_aerc_program (ProgramFixture *fixture,
   file = g_build_filename (aerc_dir, "accounts.conf", NULL);
   write_file (file, text, 0600);
   {
-    const char * const argv[] = { timeout, "2", script, "-qec", "aerc", "/dev/null", NULL };
+    const char * const argv[] = { timeout, "1", script, "-qec", "aerc", "/dev/null", NULL };
 
-    status = run (fixture, argv, &out, &err);
+    status = run (fixture, argv, FALSE, &out, &err);
   }
 
   if (status != 124 && strstr (out, "pseudo-terminal") != NULL)
