@@ -595,6 +595,16 @@ handle_export (BusCall *call,
       return;
     }
 
+  if (!ms_export_is_text_format (format))
+    {
+      g_autofree char *known = g_strjoinv (", ", (char **) ms_export_text_formats ());
+
+      bus_call_return_new_error (call, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                 _("There is no export format “%s”. The formats are: %s, %s."),
+                                 format, known, MS_EXPORT_FORMAT_GOA);
+      return;
+    }
+
   text = ms_export_render (format, account->data, known_provider (account), &error);
   if (text == NULL)
     bus_call_return_error (call, error);
