@@ -315,6 +315,7 @@ on_caller_uid (DBusPendingCall *pending,
   dbus_uint32_t uid = 0;
   guint uid_plus_one = 0;
   GQueue *queue = NULL;
+  g_autofree char *waiting_sender = NULL;
   DBusMessage *message;
 
   if (dbus_message_get_type (reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN &&
@@ -329,7 +330,8 @@ on_caller_uid (DBusPendingCall *pending,
   dbus_message_unref (reply);
 
   /* The calls that waited, in the order they came. */
-  g_hash_table_steal_extended (service->waiting, lookup->sender, NULL, (gpointer *) &queue);
+  g_hash_table_steal_extended (service->waiting, lookup->sender,
+                               (gpointer *) &waiting_sender, (gpointer *) &queue);
   while (queue != NULL && (message = g_queue_pop_head (queue)) != NULL)
     {
       serve_checked (service, message, uid_plus_one);

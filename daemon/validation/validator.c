@@ -44,7 +44,9 @@ typedef struct {
   guint timeout_ms;
   Run imap;
   Run smtp;
-  guint failed_logins;
+  /* User names a server refused: the lock-out limit counts wrong names,
+   * not the endpoints that refused the same one. */
+  GHashTable *refused_names;
   MsAttempt *smtp_waiting;  /* refused SMTP login waiting for IMAP's user name */
   gboolean smtp_retried;
   GSource *head_start;
@@ -90,6 +92,7 @@ state_free (gpointer data)
   clear_source (&state->deadline_source);
   g_clear_object (&state->cancellable);
   g_clear_pointer (&state->smtp_waiting, ms_attempt_unref);
+  g_clear_pointer (&state->refused_names, g_hash_table_unref);
   g_clear_pointer (&state->record, ms_validation_free);
   g_ptr_array_unref (state->imap.attempts);
   g_ptr_array_unref (state->smtp.attempts);
@@ -182,7 +185,7 @@ start_next_imap (GTask *task)
   g_autofree char *username = NULL;
 
   if (state->imap.next >= candidates->len ||
-      state->failed_logins >= MS_VALIDATION_MAX_FAILED_LOGINS)
+      g_hash_table_size (state->refused_names) >= MS_VALIDATION_MAX_FAILED_LOGINS)
     return FALSE;
 
   username = ms_provider_expand (candidates->pdata[state->imap.next++], login_of (state));
@@ -402,8 +405,8 @@ retry_smtp_as_imap_user (GTask *task)
   g_autoptr(MsAttempt) refused = g_steal_pointer (&state->smtp_waiting);
   MsAttempt *imap = state->imap.winner;
 
-  if (imap == NULL || g_str_equal (imap->username, refused->username) ||
-      state->failed_logins >= MS_VALIDATION_MAX_FAILED_LOGINS)
+  /* A name IMAP has just accepted is no guess: no limit applies. */
+  if (imap == NULL || g_str_equal (imap->username, refused->username))
     return FALSE;
 
   state->smtp_retried = TRUE;
@@ -476,7 +479,7 @@ on_attempt_done (MsAttempt *attempt,
            attempt->endpoint->port, attempt->error->message);
 
   if (ms_attempt_auth_failed (attempt))
-    state->failed_logins++;
+    g_hash_table_add (state->refused_names, g_strdup (attempt->username));
 
   /* A refused login on IMAP may only mean the wrong user name; anything
    * else on SMTP may be the port, so the next endpoint may work. */
@@ -580,6 +583,7 @@ ms_validate_async (MsProvider *provider,
   state->deadline = state->started_us + (gint64) timeout_ms * 1000;
   state->progress = progress;
   state->progress_data = progress_data;
+  state->refused_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   run_init (&state->imap, MS_PROTOCOL_IMAP);
   run_init (&state->smtp, MS_PROTOCOL_SMTP);
 

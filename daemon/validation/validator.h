@@ -17,8 +17,8 @@ G_BEGIN_DECLS
 /* How long the preferred SMTP endpoint may stay silent before the next
  * one is tried alongside it. */
 #define MS_VALIDATION_HEAD_START_MS 300
-/* Failed logins per validation, at most: iCloud locks out accounts that
- * fail too often. */
+/* Wrong user names per validation, at most (a name refused on several
+ * endpoints counts once): iCloud locks out accounts that fail too often. */
 #define MS_VALIDATION_MAX_FAILED_LOGINS 3
 
 typedef struct {
