@@ -68,4 +68,10 @@ int ctl_cmd_passwd (CtlClient *client, const char * const *args);
 extern const GOptionEntry ctl_remove_options[];
 int ctl_cmd_remove (CtlClient *client, const char * const *args);
 
+extern const GOptionEntry ctl_export_options[];
+int ctl_cmd_export (CtlClient *client, const char * const *args);
+
+extern const GOptionEntry ctl_diagnose_options[];
+int ctl_cmd_diagnose (CtlClient *client, const char * const *args);
+
 G_END_DECLS

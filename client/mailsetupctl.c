@@ -55,6 +55,38 @@ static const CtlCommand commands[] = {
     1, 1, ctl_cmd_remove, ctl_remove_options,
     N_("Asks first on the terminal. Without a terminal (in scripts),\n"
        "--yes is needed.") },
+  { "export", N_("ADDRESS FORMAT"),
+    N_("Print the account's settings for a mail program, or install them"),
+    2, 2, ctl_cmd_export, ctl_export_options,
+    N_("FORMAT is one of thunderbird, msmtp, mbsync, neomutt, aerc (the\n"
+       "settings, without the password: the programs read it from the\n"
+       "keyring with secret-tool) or goa, which adds the account to GNOME\n"
+       "Online Accounts.\n"
+       "\n"
+       "--install saves them where the program reads them:\n"
+       "  msmtp    ~/.msmtprc, or $XDG_CONFIG_HOME/msmtp/config if that is\n"
+       "           the file in use\n"
+       "  mbsync   ~/.mbsyncrc, or $XDG_CONFIG_HOME/isyncrc if that is\n"
+       "           the file in use\n"
+       "  neomutt  $XDG_CONFIG_HOME/neomutt/accounts/ADDRESS, for neomuttrc\n"
+       "           to \"source\"\n"
+       "  aerc     $XDG_CONFIG_HOME/aerc/accounts.conf\n"
+       "readable by you alone (mode 0600). A file that exists is left as it\n"
+       "is (exit status 2) unless --force replaces it. Thunderbird reads no\n"
+       "per-user file of this kind, so there is no --install for it.") },
+  { "diagnose", N_("ADDRESS"),
+    N_("Walk the troubleshooting checklist for ADDRESS"),
+    1, 1, ctl_cmd_diagnose, ctl_diagnose_options,
+    N_("Checks that the provider is known, that its servers can be found\n"
+       "and reached on every port, their certificates, the logins and the\n"
+       "message size limit, and says what to do about what fails. The\n"
+       "logins use the stored password if ADDRESS has an account, or with\n"
+       "--password-stdin the first line of standard input.\n"
+       "\n"
+       "Exit status:\n"
+       "   0  no check failed (there may be warnings)\n"
+       "   1  a check failed\n"
+       "  and otherwise as “mailsetupctl --help” says.") },
 };
 
 static const CtlCommand *
@@ -269,6 +301,7 @@ main (int argc, char **argv)
   gboolean json = FALSE;
   gboolean version = FALSE;
   const CtlCommand *command;
+  const char *localedir;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
       N_("Print results and errors as JSON"), NULL },
@@ -280,7 +313,10 @@ main (int argc, char **argv)
   };
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* MAILSETUP_LOCALEDIR: the build tree's po/, for running uninstalled. */
+  localedir = g_getenv ("MAILSETUP_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE,
+                  localedir != NULL && localedir[0] != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -18,11 +18,8 @@
 
 char *ctl_validation_timeout;
 
-/* Reads --timeout SECONDS ("0.5" whatever the locale, as scripts write
- * it) into milliseconds; NULL is 0, the daemon's default.  Returns FALSE
- * if @text is not a number of seconds above zero. */
-static gboolean
-parse_timeout (const char *text, guint32 *timeout_ms)
+gboolean
+ctl_validation_parse_timeout (const char *text, guint32 *timeout_ms)
 {
   char *end = NULL;
   double seconds, ms;
@@ -114,7 +111,7 @@ ctl_validation_run (CtlClient *client,
   guint32 timeout_ms;
   char *password;
 
-  if (!parse_timeout (ctl_validation_timeout, &timeout_ms))
+  if (!ctl_validation_parse_timeout (ctl_validation_timeout, &timeout_ms))
     return ctl_usage_error (_("--timeout takes a number of seconds greater "
                               "than zero"));
   problem = ctl_credentials_problem ();

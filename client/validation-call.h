@@ -23,6 +23,11 @@ extern char *ctl_validation_timeout;
   { "timeout", 0, 0, G_OPTION_ARG_STRING, &ctl_validation_timeout,      \
     N_("Give up after SECONDS (default: 20)"), N_("SECONDS") }
 
+/* Reads --timeout SECONDS ("0.5" whatever the locale, as scripts write
+ * it) into milliseconds; NULL is 0, the daemon's default.  Returns FALSE
+ * if @text is not a number of seconds above zero. */
+gboolean ctl_validation_parse_timeout (const char *text, guint32 *timeout_ms);
+
 /* How long to wait for a call that validates with a time limit of
  * @timeout_ms (0: the daemon's default): that and a margin more, so that
  * the daemon's own answer, which says what it was waiting for, is the one

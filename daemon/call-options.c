@@ -7,6 +7,7 @@
 #include "call-options.h"
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 
 #include "accounts/account-data.h"
 #include "password.h"
@@ -38,7 +39,7 @@ read_string (GVariant *dict,
   if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                   "Option %s must be a string (s), not %s", key,
+                   _("Option %s must be a string (s), not %s"), key,
                    g_variant_get_type_string (value));
       return FALSE;
     }
@@ -70,7 +71,7 @@ read_timeout (GVariant *dict,
   else
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                   "Option timeout-ms must be a number (u), not %s",
+                   _("Option timeout-ms must be a number (u), not %s"),
                    g_variant_get_type_string (timeout));
       return FALSE;
     }
@@ -78,7 +79,7 @@ read_timeout (GVariant *dict,
   if (value < 1 || value > MAX_TIMEOUT_MS)
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                   "Option timeout-ms must be between 1 and %d", MAX_TIMEOUT_MS);
+                   _("Option timeout-ms must be between 1 and %d"), MAX_TIMEOUT_MS);
       return FALSE;
     }
 

@@ -130,9 +130,13 @@ main (int argc,
   g_autoptr(MsAccounts) accounts = NULL;
   g_autoptr(MsManager) manager = NULL;
   DBusConnection *connection;
+  const char *localedir;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* MAILSETUP_LOCALEDIR: the build tree's po/, for running uninstalled. */
+  localedir = g_getenv ("MAILSETUP_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE,
+                  localedir != NULL && localedir[0] != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -12,6 +12,7 @@
 #include "manager.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "accounts/accounts.h"
 #include "call-options.h"
@@ -325,7 +326,22 @@ diagnose_with (Request *request,
                const char *address,
                const char *password)
 {
-  ms_diagnose_async (provider, unknown, address, password, request->options.timeout_ms,
+  const char *login = NULL;
+
+  if (request->resolved != NULL)
+    {
+      const MsAccountData *account = ms_accounts_lookup (request->self->accounts,
+                                                         request->resolved->address);
+
+      /* A custom-domain account signs in with another address, which
+       * validation stored as its IMAP user name. */
+      login = request->resolved->login;
+      if (login == NULL && account != NULL && account->imap != NULL &&
+          strchr (account->imap->username_template, '@') != NULL &&
+          g_strcmp0 (account->imap->username_template, account->address) != 0)
+        login = account->imap->username_template;
+    }
+  ms_diagnose_async (provider, unknown, address, login, password, request->options.timeout_ms,
                      bus_call_get_cancellable (request->call), on_diagnosed, request);
 }
 

@@ -143,6 +143,27 @@ ms_account_file_serialize (GPtrArray *accounts)
                       body, NULL);
 }
 
+/* A required string.  g_key_file_get_string() returns a value with an
+ * invalid escape sequence ("\\l") and sets an error as well: that value
+ * is damaged, and going on would set the next error over this one. */
+static char *
+get_string (GKeyFile *keyfile,
+            const char *group,
+            const char *key,
+            GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *value = g_key_file_get_string (keyfile, group, key, &local_error);
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return g_steal_pointer (&value);
+}
+
 static gboolean
 read_endpoint (GKeyFile *keyfile,
                const char *group,
@@ -157,19 +178,23 @@ read_endpoint (GKeyFile *keyfile,
   g_autofree char *host = NULL;
   g_autofree char *security_name = NULL;
   g_autofree char *username = NULL;
+  g_autoptr(GError) port_error = NULL;
   MsSecurity security;
   int port;
 
-  host = g_key_file_get_string (keyfile, group, host_key, error);
+  host = get_string (keyfile, group, host_key, error);
   if (host == NULL)
     return FALSE;
-  port = g_key_file_get_integer (keyfile, group, port_key, error);
-  if (port == 0 && error && *error)
-    return FALSE;
-  security_name = g_key_file_get_string (keyfile, group, security_key, error);
+  port = g_key_file_get_integer (keyfile, group, port_key, &port_error);
+  if (port_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&port_error));
+      return FALSE;
+    }
+  security_name = get_string (keyfile, group, security_key, error);
   if (security_name == NULL)
     return FALSE;
-  username = g_key_file_get_string (keyfile, group, username_key, error);
+  username = get_string (keyfile, group, username_key, error);
   if (username == NULL)
     return FALSE;
 
@@ -204,10 +229,10 @@ read_account (GKeyFile *keyfile,
       }
 
   account->id = g_strdup (id);
-  account->address = g_key_file_get_string (keyfile, group, "Address", error);
+  account->address = get_string (keyfile, group, "Address", error);
   if (account->address == NULL)
     return NULL;
-  account->provider = g_key_file_get_string (keyfile, group, "Provider", error);
+  account->provider = get_string (keyfile, group, "Provider", error);
   if (account->provider == NULL)
     return NULL;
   account->display_name = g_key_file_get_string (keyfile, group, "DisplayName", NULL);
@@ -231,16 +256,20 @@ read_account (GKeyFile *keyfile,
   return g_steal_pointer (&account);
 }
 
-static GPtrArray *
-parse (const char *path,
-       GError **error)
+GPtrArray *
+ms_account_file_parse_data (const char *data,
+                            gsize len,
+                            GError **error)
 {
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_account_data_free);
   g_autoptr(GHashTable) addresses = g_hash_table_new (g_str_hash, g_str_equal);
   g_auto(GStrv) groups = NULL;
 
-  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error))
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  if (!g_key_file_load_from_data (keyfile, data != NULL ? data : "", len,
+                                  G_KEY_FILE_NONE, error))
     return NULL;
 
   groups = g_key_file_get_groups (keyfile, NULL);
@@ -267,25 +296,80 @@ parse (const char *path,
   return g_steal_pointer (&accounts);
 }
 
+static char *
+unused_name_aside (const char *path)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  for (int n = 0; n < 100; n++)
+    {
+      g_autofree char *name = n == 0
+        ? g_strdup_printf ("%s.bad-%" G_GINT64_FORMAT, path, now)
+        : g_strdup_printf ("%s.bad-%" G_GINT64_FORMAT "-%d", path, now, n);
+
+      if (!g_file_test (name, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK))
+        return g_steal_pointer (&name);
+    }
+
+  return NULL;
+}
+
+/* g_file_set_contents() writes "accounts.conf.XXXXXX" and renames it; a
+ * crash between the two leaves the temporary file behind. */
+static void
+remove_stale_temporary_files (const char *path)
+{
+  g_autofree char *dir_name = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autoptr(GDir) dir = g_dir_open (dir_name, 0, NULL);
+  gsize base_len = strlen (base);
+  const char *entry;
+
+  if (dir == NULL)
+    return;
+
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *stale = NULL;
+      gboolean temporary = strncmp (entry, base, base_len) == 0 &&
+                           entry[base_len] == '.' && strlen (entry + base_len + 1) == 6;
+
+      for (const char *p = entry + base_len + 1; temporary && *p; p++)
+        temporary = g_ascii_isalnum (*p);
+      if (!temporary)
+        continue;
+
+      stale = g_build_filename (dir_name, entry, NULL);
+      if (g_unlink (stale) == 0)
+        g_debug ("Removed %s, left by an interrupted save", stale);
+    }
+}
+
 GPtrArray *
 ms_account_file_load (MsAccountFile *file,
                       char **damaged_path)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *aside = NULL;
-  GPtrArray *accounts;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  GPtrArray *accounts = NULL;
 
-  accounts = parse (file->path, &error);
+  /* Only at start-up: no save of ours is under way. */
+  remove_stale_temporary_files (file->path);
+
+  if (g_file_get_contents (file->path, &data, &len, &error))
+    accounts = ms_account_file_parse_data (data, len, &error);
   if (accounts != NULL)
     return accounts;
 
   if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
     return g_ptr_array_new_with_free_func ((GDestroyNotify) ms_account_data_free);
 
-  /* Keep the person's data: never overwrite a file we could not read. */
-  aside = g_strdup_printf ("%s.bad-%" G_GINT64_FORMAT, file->path,
-                           g_get_real_time () / G_USEC_PER_SEC);
-  if (g_rename (file->path, aside) == 0)
+  /* Keep the person's data: never overwrite a file we could not read, nor
+   * one kept aside earlier (two damages in one second, a clock set back). */
+  aside = unused_name_aside (file->path);
+  if (aside != NULL && g_rename (file->path, aside) == 0)
     {
       g_warning ("%s is damaged (%s); kept it as %s and started with no accounts",
                  file->path, error->message, aside);

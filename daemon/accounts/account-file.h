@@ -30,6 +30,15 @@ const char *ms_account_file_get_path (MsAccountFile *file);
 GPtrArray *ms_account_file_load (MsAccountFile *file,
                                  char **damaged_path);
 
+/* Parses the text of an accounts file, @len bytes of @data; touches no
+ * file.  Fails with a GKeyFileError for text that is not a key file, an
+ * account with missing or bad keys, or an address that appears twice.
+ * Returns: (transfer full) (element-type MsAccountData): the accounts,
+ * or NULL. */
+GPtrArray *ms_account_file_parse_data (const char *data,
+                                       gsize len,
+                                       GError **error);
+
 /* Writes @accounts (copied now) to the file in a worker thread: a
  * temporary file, fsync, then rename over the old one, mode 0600 in a
  * 0700 folder.  Saves complete in the order they were asked for. */

@@ -27,7 +27,13 @@ struct _MsAccounts {
   MsAccountFile *file;
   GPtrArray *accounts;       /* of MsAccount, in the file's order */
   GHashTable *reserved;      /* addresses being added */
-  GHashTable *pending_ids;   /* ids whose secret is stored but not yet on file */
+  GHashTable *pending_ids;   /* ids whose secret is stored but not yet on file,
+                              * or whose secret is being removed: the start-up
+                              * clean-up leaves these alone */
+  guint list_attempts;       /* of the start-up listing of secrets */
+  gboolean listing;          /* a listing is on its way */
+  GHashTable *removed_while_listing; /* ids the listing may still name */
+  GSource *list_retry;
 };
 
 MsAccounts *
@@ -43,6 +49,7 @@ ms_accounts_new (BusService *service,
   accounts->accounts = g_ptr_array_new ();
   accounts->reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   accounts->pending_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  accounts->removed_while_listing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   return accounts;
 }
@@ -60,6 +67,12 @@ ms_accounts_free (MsAccounts *accounts)
   g_ptr_array_unref (accounts->accounts);
   g_hash_table_unref (accounts->reserved);
   g_hash_table_unref (accounts->pending_ids);
+  g_hash_table_unref (accounts->removed_while_listing);
+  if (accounts->list_retry != NULL)
+    {
+      g_source_destroy (accounts->list_retry);
+      g_source_unref (accounts->list_retry);
+    }
   g_free (accounts);
 }
 
@@ -69,6 +82,8 @@ ms_accounts_get_registry (MsAccounts *accounts)
   return accounts->registry;
 }
 
+/* Mail providers treat addresses without regard to case, so
+ * Jane@icloud.com and jane@icloud.com are one account. */
 static MsAccount *
 find (MsAccounts *accounts,
       const char *address)
@@ -77,7 +92,7 @@ find (MsAccounts *accounts,
     {
       MsAccount *account = accounts->accounts->pdata[i];
 
-      if (g_str_equal (account->data->address, address))
+      if (g_ascii_strcasecmp (account->data->address, address) == 0)
         return account;
     }
 
@@ -112,8 +127,10 @@ gboolean
 ms_accounts_contains (MsAccounts *accounts,
                       const char *address)
 {
+  g_autofree char *key = g_ascii_strdown (address, -1);
+
   return find (accounts, address) != NULL ||
-         g_hash_table_contains (accounts->reserved, address);
+         g_hash_table_contains (accounts->reserved, key);
 }
 
 gboolean
@@ -123,7 +140,7 @@ ms_accounts_reserve (MsAccounts *accounts,
   if (ms_accounts_contains (accounts, address))
     return FALSE;
 
-  g_hash_table_add (accounts->reserved, g_strdup (address));
+  g_hash_table_add (accounts->reserved, g_ascii_strdown (address, -1));
   return TRUE;
 }
 
@@ -131,7 +148,9 @@ void
 ms_accounts_release (MsAccounts *accounts,
                      const char *address)
 {
-  g_hash_table_remove (accounts->reserved, address);
+  g_autofree char *key = g_ascii_strdown (address, -1);
+
+  g_hash_table_remove (accounts->reserved, key);
 }
 
 /* The data of every account, plus @extra unless NULL, for the file. */
@@ -191,6 +210,21 @@ on_orphan_cleared (GObject *source,
     g_message ("Removed the password of account %s, which no longer exists", id);
 }
 
+#define MAX_LIST_ATTEMPTS 4
+#define LIST_RETRY_MS 500
+
+static void list_secrets (MsAccounts *accounts);
+
+static gboolean
+list_secrets_again (gpointer user_data)
+{
+  MsAccounts *accounts = user_data;
+
+  g_clear_pointer (&accounts->list_retry, g_source_unref);
+  list_secrets (accounts);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_secrets_listed (GObject *source,
                    GAsyncResult *result,
@@ -202,9 +236,23 @@ on_secrets_listed (GObject *source,
   g_autoptr(GError) error = NULL;
 
   ids = ms_secret_list_finish (result, &error);
+  accounts->listing = FALSE;
   if (ids == NULL)
     {
-      g_message ("Cannot list stored passwords yet: %s", error->message);
+      g_hash_table_remove_all (accounts->removed_while_listing);
+      /* A secret removed while the list was read, or a Secret Service
+       * still starting: try again a little later, a few times. */
+      if (accounts->list_attempts < MAX_LIST_ATTEMPTS)
+        {
+          g_debug ("Cannot list stored passwords yet (%s); trying again", error->message);
+          accounts->list_retry = g_timeout_source_new (LIST_RETRY_MS << accounts->list_attempts);
+          g_source_set_callback (accounts->list_retry, list_secrets_again, accounts, NULL);
+          g_source_attach (accounts->list_retry, NULL);
+        }
+      else
+        {
+          g_message ("Cannot list stored passwords: %s", error->message);
+        }
       return;
     }
 
@@ -215,10 +263,15 @@ on_secrets_listed (GObject *source,
       g_hash_table_add (with_secret, (gpointer) id);
 
       /* A secret stored for an account that was never written (a crash
-       * in AddAccount), or whose removal did not finish. */
-      if (find_id (accounts, id) == NULL && !g_hash_table_contains (accounts->pending_ids, id))
+       * in AddAccount), or whose removal did not finish.  The list may be
+       * older than a removal that finished meanwhile: deleting that secret
+       * a second time trips libsecret (0.20), so such ids are skipped. */
+      if (find_id (accounts, id) == NULL &&
+          !g_hash_table_contains (accounts->pending_ids, id) &&
+          !g_hash_table_contains (accounts->removed_while_listing, id))
         ms_secret_clear_id_async (id, NULL, on_orphan_cleared, g_strdup (id));
     }
+  g_hash_table_remove_all (accounts->removed_while_listing);
 
   for (guint i = 0; i < accounts->accounts->len; i++)
     {
@@ -251,6 +304,14 @@ ms_accounts_load (MsAccounts *accounts)
   g_debug ("Loaded %u accounts", accounts->accounts->len);
 
   /* The Secret Service may be slow to start; nobody waits for this. */
+  list_secrets (accounts);
+}
+
+static void
+list_secrets (MsAccounts *accounts)
+{
+  accounts->list_attempts++;
+  accounts->listing = TRUE;
   ms_secret_list_async (NULL, on_secrets_listed, accounts);
 }
 
@@ -428,6 +489,10 @@ on_remove_secret_cleared (GObject *source,
   if (!ms_secret_clear_finish (result, &error))
     g_warning ("Could not remove the password of %s yet: %s",
                remove->account->data->address, error->message);
+  g_hash_table_remove (remove->accounts->pending_ids, remove->account->data->id);
+  if (remove->accounts->listing)
+    g_hash_table_add (remove->accounts->removed_while_listing,
+                      g_strdup (remove->account->data->id));
 
   g_task_return_boolean (task, TRUE);
 }
@@ -450,6 +515,9 @@ on_remove_saved (GObject *source,
       return;
     }
 
+  /* Clearing one secret twice at once trips libsecret (0.20): keep the
+   * start-up clean-up away from it. */
+  g_hash_table_add (accounts->pending_ids, g_strdup (account->data->id));
   if (g_ptr_array_remove (accounts->accounts, account))
     ms_account_unref (account);
   ms_account_unexport (account);

@@ -352,6 +352,7 @@ on_connection_checked (MsAttempt *attempt,
           detail = g_strdup_printf (_("%s with %s; certificate for %s, valid until %s."),
                                     info->version, info->cipher, info->subject, date);
           set_outcome (tls, STATUS_PASS, detail, NULL);
+          g_clear_pointer (&detail, g_free);
         }
       else if (attempt->result.certificate_dates_wrong)
         {
@@ -369,6 +370,12 @@ on_connection_checked (MsAttempt *attempt,
                        _("Something between this computer and the server may be "
                          "intercepting the connection: a Wi-Fi sign-in page, a proxy "
                          "or security software. Try another network."));
+        }
+      else if (attempt->protocol == MS_PROTOCOL_SMTP && endpoint->port != 465)
+        {
+          set_outcome (tls, STATUS_FAIL, attempt->error->message,
+                       _("Some Internet providers block outgoing mail (SMTP) traffic. "
+                         "Ask yours to lift the block, or use port 465."));
         }
       else
         {
@@ -561,6 +568,7 @@ void
 ms_diagnose_async (MsProvider *provider,
                    const GError *unknown_reason,
                    const char *address,
+                   const char *login,
                    const char *password,
                    guint timeout_ms,
                    GCancellable *cancellable,
@@ -635,7 +643,7 @@ ms_diagnose_async (MsProvider *provider,
   if (password != NULL)
     {
       diagnosis->pending++;
-      ms_validate_async (provider, address, NULL, password, timeout_ms, diagnosis->cancellable,
+      ms_validate_async (provider, address, login, password, timeout_ms, diagnosis->cancellable,
                          NULL, NULL, on_logins_checked, g_object_ref (task));
     }
   else

@@ -16,11 +16,14 @@ G_BEGIN_DECLS
  * @password is given, and the server's message size limit.  Steps run at
  * the same time and all end within @timeout_ms.
  *
+ * @login: (nullable): the address user names are made from, when not
+ *   @address (custom domains).
  * @provider: (nullable): NULL when no provider is known for the domain;
  *   @unknown_reason then says why, and every other step is skipped. */
 void ms_diagnose_async (MsProvider *provider,
                         const GError *unknown_reason,
                         const char *address,
+                        const char *login,
                         const char *password,
                         guint timeout_ms,
                         GCancellable *cancellable,

@@ -221,6 +221,7 @@ on_bus (GObject *source,
 {
   g_autoptr(GTask) task = user_data;
   Publish *publish = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   publish->bus = g_bus_get_finish (result, &error);
@@ -230,10 +231,11 @@ on_bus (GObject *source,
       return;
     }
 
+  /* The task is handed over in the same call: read what we need first. */
   g_dbus_connection_call (publish->bus, GOA_BUS_NAME, GOA_OBJECTS_PATH,
                           "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
                           NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"), G_DBUS_CALL_FLAGS_NONE,
-                          GOA_CALL_TIMEOUT_MS, g_task_get_cancellable (task),
+                          GOA_CALL_TIMEOUT_MS, cancellable,
                           on_objects, g_steal_pointer (&task));
 }
 

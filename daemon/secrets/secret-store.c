@@ -148,20 +148,95 @@ ms_secret_lookup_finish (GAsyncResult *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static void
-on_cleared (GObject *source,
-            GAsyncResult *result,
-            gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
+/* Removing is done item by item rather than with secret_password_clear():
+ * libsecret 0.20 answers that call twice when an item vanishes between its
+ * search and its deletion (another removal, or the person in Seahorse),
+ * and an item that is already gone is what we wanted anyway. */
+typedef struct {
+  guint deleting;
+  GError *error;
+} Clear;
 
-  /* FALSE without an error only means there was nothing to remove. */
-  secret_password_clear_finish (result, &error);
-  if (error != NULL)
-    g_task_return_error (task, unavailable (error, _("remove")));
+static void
+clear_free (Clear *clear)
+{
+  g_clear_error (&clear->error);
+  g_free (clear);
+}
+
+static void
+clear_done (GTask *task)
+{
+  Clear *clear = g_task_get_task_data (task);
+
+  if (clear->error != NULL)
+    g_task_return_error (task, unavailable (g_steal_pointer (&clear->error), _("remove")));
   else
     g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_item_deleted (GObject *source,
+                 GAsyncResult *result,
+                 gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Clear *clear = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!secret_item_delete_finish (SECRET_ITEM (source), result, &error) &&
+      !g_error_matches (error, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT) &&
+      !g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) &&
+      !g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) &&
+      clear->error == NULL)
+    clear->error = g_steal_pointer (&error);
+
+  if (--clear->deleting == 0)
+    clear_done (task);
+}
+
+static void
+on_items_to_clear (GObject *source,
+                   GAsyncResult *result,
+                   gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Clear *clear = g_task_get_task_data (task);
+  GError *error = NULL;
+  GList *items = secret_password_search_finish (result, &error);
+
+  if (error != NULL)
+    {
+      g_task_return_error (task, unavailable (error, _("remove")));
+      return;
+    }
+
+  for (GList *l = items; l != NULL; l = l->next)
+    if (SECRET_IS_ITEM (l->data))
+      {
+        clear->deleting++;
+        secret_item_delete (l->data, g_task_get_cancellable (task), on_item_deleted,
+                            g_object_ref (task));
+      }
+  g_list_free_full (items, g_object_unref);
+
+  /* No password stored is not an error. */
+  if (clear->deleting == 0)
+    clear_done (task);
+}
+
+static void
+clear_matching (GHashTable *attributes,
+                GCancellable *cancellable,
+                GAsyncReadyCallback callback,
+                gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, clear_matching);
+  g_task_set_task_data (task, g_new0 (Clear, 1), (GDestroyNotify) clear_free);
+  secret_password_searchv (ms_secret_get_schema (), attributes, SECRET_SEARCH_ALL,
+                           cancellable, on_items_to_clear, task);
 }
 
 void
@@ -171,11 +246,12 @@ ms_secret_clear_async (const char *account_id,
                        GAsyncReadyCallback callback,
                        gpointer user_data)
 {
-  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr(GHashTable) attributes = secret_attributes_build (ms_secret_get_schema (),
+                                                              "address", address,
+                                                              "account-id", account_id,
+                                                              NULL);
 
-  g_task_set_source_tag (task, ms_secret_clear_async);
-  secret_password_clear (ms_secret_get_schema (), cancellable, on_cleared, task,
-                         "address", address, "account-id", account_id, NULL);
+  clear_matching (attributes, cancellable, callback, user_data);
 }
 
 void
@@ -184,11 +260,11 @@ ms_secret_clear_id_async (const char *account_id,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr(GHashTable) attributes = secret_attributes_build (ms_secret_get_schema (),
+                                                              "account-id", account_id,
+                                                              NULL);
 
-  g_task_set_source_tag (task, ms_secret_clear_async);
-  secret_password_clear (ms_secret_get_schema (), cancellable, on_cleared, task,
-                         "account-id", account_id, NULL);
+  clear_matching (attributes, cancellable, callback, user_data);
 }
 
 gboolean
