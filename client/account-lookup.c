@@ -65,7 +65,6 @@ ctl_accounts_get_all (CtlClient *client, DBusError *error)
   g_variant_iter_init (&iter, objects);
   while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &interfaces))
     {
-      g_autoptr(GVariant) owned_interfaces = interfaces;
       g_autoptr(GVariant) properties =
         g_variant_lookup_value (interfaces, CTL_ACCOUNT_INTERFACE,
                                 G_VARIANT_TYPE_VARDICT);
@@ -74,6 +73,7 @@ ctl_accounts_get_all (CtlClient *client, DBusError *error)
         g_ptr_array_add (accounts,
                          g_variant_ref_sink (g_variant_new ("(o@a{sv})", path,
                                                             properties)));
+      g_variant_unref (interfaces);
     }
 
   g_ptr_array_sort (accounts, compare_by_address);

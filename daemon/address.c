@@ -111,16 +111,20 @@ check_domain (const char *address,
       if (label[0] == '-' || label[length - 1] == '-')
         {
           /* Translators: %s is one dot-separated part of a domain. */
+          g_autofree char *shown = printable (label);
+
           problem = g_strdup_printf (_("the domain part “%s” starts or ends "
-                                       "with a hyphen."), label);
+                                       "with a hyphen."), shown);
           return invalid (error, address, problem);
         }
 
       if (length > LABEL_MAX_LENGTH && g_str_is_ascii (label))
         {
+          g_autofree char *shown = printable (label);
+
           problem = g_strdup_printf (_("the domain part “%s” is longer than "
                                        "%d characters."),
-                                     label, LABEL_MAX_LENGTH);
+                                     shown, LABEL_MAX_LENGTH);
           return invalid (error, address, problem);
         }
     }

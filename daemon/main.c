@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib-unix.h>
+#include <libsecret/secret.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
@@ -227,6 +228,9 @@ main (int argc,
   g_clear_pointer (&accounts, ms_accounts_free);
   g_clear_pointer (&manager, ms_manager_free);
   g_clear_pointer (&service, bus_service_free);
+  /* libsecret keeps a connection and its proxies for the whole process;
+   * let them go so that leak checkers see only real leaks. */
+  secret_service_disconnect ();
   dbus_connection_remove_filter (connection, quit_on_disconnect, loop);
   dbus_connection_close (connection);
   dbus_connection_unref (connection);

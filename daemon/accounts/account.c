@@ -600,7 +600,7 @@ handle_export (BusCall *call,
       g_autofree char *known = g_strjoinv (", ", (char **) ms_export_text_formats ());
 
       bus_call_return_new_error (call, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                 _("There is no export format “%s”. The formats are: %s, %s."),
+                                 _("There is no export format “%.64s”. The formats are: %s, %s."),
                                  format, known, MS_EXPORT_FORMAT_GOA);
       return;
     }

@@ -444,8 +444,11 @@ ms_accounts_add_async (MsAccounts *accounts,
   g_hash_table_add (accounts->pending_ids, g_strdup (data->id));
   g_task_set_task_data (task, add, (GDestroyNotify) add_free);
 
+  /* Not cancellable: a caller who leaves now could otherwise leave a
+   * stored secret behind with no account (the keyring may finish what it
+   * was asked even when we stop listening). */
   ms_secret_store_async (data->id, data->address, add->label, add->password,
-                         cancellable, on_add_stored, task);
+                         NULL, on_add_stored, task);
 }
 
 const char *

@@ -26,6 +26,60 @@ sender_match_rule (const char *sender)
                           "member='NameOwnerChanged',arg0='%s'", sender);
 }
 
+typedef struct {
+  BusService *service;
+  char *sender;
+} SenderCheck;
+
+static void
+sender_check_free (void *data)
+{
+  SenderCheck *check = data;
+
+  g_free (check->sender);
+  g_free (check);
+}
+
+static void
+on_name_has_owner (DBusPendingCall *pending,
+                   void *user_data)
+{
+  SenderCheck *check = user_data;
+  DBusMessage *reply = dbus_pending_call_steal_reply (pending);
+  dbus_bool_t has_owner = TRUE;
+
+  if (dbus_message_get_type (reply) == DBUS_MESSAGE_TYPE_METHOD_RETURN)
+    dbus_message_get_args (reply, NULL, DBUS_TYPE_BOOLEAN, &has_owner, DBUS_TYPE_INVALID);
+  dbus_message_unref (reply);
+
+  if (!has_owner)
+    bus_call_cancel_sender (check->service, check->sender);
+}
+
+static void
+check_sender_still_there (BusService *service,
+                          const char *sender)
+{
+  DBusMessage *call = dbus_message_new_method_call (DBUS_SERVICE_DBUS, DBUS_PATH_DBUS,
+                                                    DBUS_INTERFACE_DBUS, "NameHasOwner");
+  DBusPendingCall *pending = NULL;
+  SenderCheck *check = g_new0 (SenderCheck, 1);
+
+  check->service = service;
+  check->sender = g_strdup (sender);
+
+  if (call == NULL ||
+      !dbus_message_append_args (call, DBUS_TYPE_STRING, &sender, DBUS_TYPE_INVALID) ||
+      !dbus_connection_send_with_reply (service->connection, call, &pending,
+                                        DBUS_TIMEOUT_USE_DEFAULT) ||
+      pending == NULL ||
+      !dbus_pending_call_set_notify (pending, on_name_has_owner, check, sender_check_free))
+    g_error ("Out of memory or no bus connection");
+
+  dbus_pending_call_unref (pending);
+  dbus_message_unref (call);
+}
+
 BusCall *
 bus_call_new (BusObject *object,
               DBusMessage *message)
@@ -53,6 +107,9 @@ bus_call_new (BusObject *object,
       g_hash_table_insert (service->pending_calls, g_strdup (sender), calls);
       /* No error argument: the rule is sent without waiting for the bus. */
       dbus_bus_add_match (service->connection, rule, NULL);
+      /* The caller may have left before we got to its call, and then no
+       * NameOwnerChanged will come: ask the bus, after the match is in. */
+      check_sender_still_there (service, sender);
     }
   g_ptr_array_add (calls, call);
 
@@ -148,7 +205,7 @@ bus_call_return (BusCall *call,
       DBusMessage *reply = dbus_message_new_method_return (call->message);
 
       if (reply == NULL ||
-          (owned != NULL && !bus_message_append_body (reply, g_variant_ref (owned))))
+          (owned != NULL && !bus_message_append_body (reply, owned)))
         g_error ("Out of memory");
       bus_service_send (call->service, reply);
     }

@@ -109,7 +109,7 @@ lookup (BusObject *object,
   if (iface == NULL)
     {
       reply_error (object, message, G_DBUS_ERROR_UNKNOWN_INTERFACE,
-                   "Object %s has no interface %s", object->path, interface_name);
+                   "Object %s has no interface %.64s", object->path, interface_name);
       return FALSE;
     }
 
@@ -117,7 +117,7 @@ lookup (BusObject *object,
   if (*info_out == NULL)
     {
       reply_error (object, message, G_DBUS_ERROR_UNKNOWN_PROPERTY,
-                   "Interface %s has no property %s", interface_name, property_name);
+                   "Interface %.64s has no property %.64s", interface_name, property_name);
       return FALSE;
     }
 
@@ -171,7 +171,7 @@ handle_get_all (BusObject *object,
         reply (object, message, g_variant_new_parsed ("(@a{sv} {},)"));
       else
         reply_error (object, message, G_DBUS_ERROR_UNKNOWN_INTERFACE,
-                     "Object %s has no interface %s", object->path, interface_name);
+                     "Object %s has no interface %.64s", object->path, interface_name);
       return;
     }
 

@@ -602,7 +602,7 @@ bus_object_emit_signal (BusObject *object,
   g_return_if_fail (g_str_equal (g_variant_get_type_string (owned), tuple));
 
   message = dbus_message_new_signal (object->path, interface, signal);
-  if (message == NULL || !bus_message_append_body (message, g_variant_ref (owned)))
+  if (message == NULL || !bus_message_append_body (message, owned))
     g_error ("Out of memory");
 
   bus_service_send (object->service, message);

@@ -17,8 +17,9 @@ G_BEGIN_DECLS
  * Returns: (transfer full): a floating-free tuple, or NULL. */
 GVariant *bus_message_get_body (DBusMessage *message, GError **error);
 
-/* Appends the members of the tuple @body to @message.  @body may be
- * floating; it is sunk and released.  NULL appends nothing. */
+/* Appends the members of the tuple @body to @message.  A floating @body
+ * is sunk and released; otherwise the caller keeps its reference.  NULL
+ * appends nothing. */
 gboolean bus_message_append_body (DBusMessage *message, GVariant *body);
 
 /* Reads the single value at @iter.

@@ -149,7 +149,7 @@ add_account (GTask *task)
                           g_variant_new ("(sss@a{sv}@a{ss})", GOA_PROVIDER,
                                          publish->address, publish->address,
                                          g_variant_builder_end (&credentials),
-                                         g_variant_ref (publish->details)),
+                                         publish->details),
                           G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE,
                           GOA_CALL_TIMEOUT_MS, g_task_get_cancellable (task),
                           on_added, task);

@@ -6,6 +6,7 @@
 
 #include "imap-probe.h"
 
+#include "imap-parse.h"
 #include "mailsetup-error.h"
 #include "probe-private.h"
 
@@ -35,7 +36,7 @@ typedef struct {
   GCancellable *cancellable;
   MsConnection *conn;
   guint last_tag;
-  GPtrArray *caps; /* of char *, NULL while unknown */
+  GStrv caps;      /* NULL while unknown */
   char *bye;       /* the text of an untagged BYE, if one came */
 } ImapProbe;
 
@@ -43,7 +44,7 @@ static void
 imap_probe_clear (ImapProbe *probe)
 {
   g_clear_pointer (&probe->conn, ms_connection_free);
-  g_clear_pointer (&probe->caps, g_ptr_array_unref);
+  g_clear_pointer (&probe->caps, g_strfreev);
   g_clear_pointer (&probe->bye, g_free);
 }
 
@@ -99,61 +100,26 @@ next_tag (ImapProbe *probe)
   return g_strdup_printf ("ms%u", ++probe->last_tag);
 }
 
-/* Whether @text starts with @word (any case) followed by a space or the
- * end; *rest then points past the space. */
-static gboolean
-starts_with_word (const char *text,
-                  const char *word,
-                  const char **rest)
-{
-  gsize len = strlen (word);
-
-  if (g_ascii_strncasecmp (text, word, len) != 0
-      || (text[len] != ' ' && text[len] != '\0'))
-    return FALSE;
-
-  if (rest != NULL)
-    *rest = text[len] == ' ' ? text + len + 1 : text + len;
-  return TRUE;
-}
-
+/* Keeps the capability list @response announces, if it does. */
 static void
-set_capabilities (ImapProbe *probe,
-                  const char *list,
-                  gsize len)
+take_capabilities (ImapProbe *probe,
+                   const MsImapResponse *response)
 {
-  g_autofree char *copy = g_strndup (list, len);
-  g_auto(GStrv) atoms = g_strsplit (copy, " ", -1);
+  GStrv caps = ms_imap_response_dup_capabilities (response);
 
-  g_clear_pointer (&probe->caps, g_ptr_array_unref);
-  probe->caps = g_ptr_array_new_with_free_func (g_free);
-  /* Empty atoms come from the trailing space some servers send. */
-  for (char **atom = atoms; *atom != NULL; atom++)
-    if (**atom != '\0')
-      g_ptr_array_add (probe->caps, g_strdup (*atom));
-}
-
-/* Picks up "[CAPABILITY …]" at the start of a response's text. */
-static void
-parse_response_code (ImapProbe *probe,
-                     const char *text)
-{
-  const char *list, *end;
-
-  if (text[0] != '[' || !starts_with_word (text + 1, "CAPABILITY", &list))
-    return;
-
-  end = strchr (list, ']');
-  if (end != NULL)
-    set_capabilities (probe, list, end - list);
+  if (caps != NULL)
+    {
+      g_strfreev (probe->caps);
+      probe->caps = caps;
+    }
 }
 
 static gboolean
 has_capability (ImapProbe *probe,
                 const char *name)
 {
-  for (guint i = 0; probe->caps != NULL && i < probe->caps->len; i++)
-    if (g_ascii_strcasecmp (probe->caps->pdata[i], name) == 0)
+  for (guint i = 0; probe->caps != NULL && probe->caps[i] != NULL; i++)
+    if (g_ascii_strcasecmp (probe->caps[i], name) == 0)
       return TRUE;
 
   return FALSE;
@@ -231,14 +197,13 @@ read_response (ImapProbe *probe,
                GError **error)
 {
   guint64 first_byte = ms_connection_get_bytes_read (probe->conn);
-  gsize tag_len = strlen (tag);
   guint untagged = 0;
 
   for (;;)
     {
       g_autoptr(GError) local_error = NULL;
       g_autofree char *line = NULL;
-      const char *rest;
+      MsImapResponse response;
 
       line = ms_connection_read_line (probe->conn, probe->req->deadline,
                                       probe->cancellable, &local_error);
@@ -259,17 +224,22 @@ read_response (ImapProbe *probe,
       else if (untagged == MAX_LOGGED_UNTAGGED + 1)
         ms_probe_log_received (PROTOCOL, probe->conn, "(more untagged lines not shown)", NULL);
 
-      if (line[0] == '*' && line[1] == ' ')
+      if (!ms_imap_response_parse (line, &response))
         {
-          rest = line + 2;
-          if (starts_with_word (rest, "CAPABILITY", &rest))
-            set_capabilities (probe, rest, strlen (rest));
-          else if (starts_with_word (rest, "OK", &rest))
-            parse_response_code (probe, rest);
-          else if (starts_with_word (rest, "BYE", &rest))
+          set_unexpected_error (probe, line, error);
+          return FALSE;
+        }
+
+      switch (response.kind)
+        {
+        case MS_IMAP_LINE_UNTAGGED:
+          if (response.status == MS_IMAP_STATUS_NONE
+              || response.status == MS_IMAP_STATUS_OK)
+            take_capabilities (probe, &response);
+          else if (response.status == MS_IMAP_STATUS_BYE)
             {
               g_free (probe->bye);
-              probe->bye = g_strdup (rest);
+              probe->bye = g_strdup (response.text);
             }
 
           if (ms_connection_get_bytes_read (probe->conn) - first_byte > MAX_UNTAGGED_BYTES)
@@ -283,40 +253,34 @@ read_response (ImapProbe *probe,
               return FALSE;
             }
           continue;
-        }
 
-      /* iCloud sends a bare "+" with no text. */
-      if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0'))
-        {
+        case MS_IMAP_LINE_CONTINUATION:
           if (!continuation_ok)
-            {
-              set_unexpected_error (probe, line, error);
-              return FALSE;
-            }
+            break;
           *status = IMAP_CONTINUE;
-          *text = g_strdup (line[1] == ' ' ? line + 2 : "");
+          *text = g_strdup (response.text);
           return TRUE;
-        }
 
-      if (strncmp (line, tag, tag_len) == 0 && line[tag_len] == ' ')
-        {
-          rest = line + tag_len + 1;
-          if (starts_with_word (rest, "OK", &rest))
+        case MS_IMAP_LINE_TAGGED:
+          if (!ms_imap_response_is_tagged (&response, tag))
+            break;
+          if (response.status == MS_IMAP_STATUS_OK)
             *status = IMAP_OK;
-          else if (starts_with_word (rest, "NO", &rest))
+          else if (response.status == MS_IMAP_STATUS_NO)
             *status = IMAP_NO;
-          else if (starts_with_word (rest, "BAD", &rest))
+          else if (response.status == MS_IMAP_STATUS_BAD)
             *status = IMAP_BAD;
           else
-            {
-              set_unexpected_error (probe, line, error);
-              return FALSE;
-            }
+            break;
 
           if (*status == IMAP_OK)
-            parse_response_code (probe, rest);
-          *text = g_strdup (rest);
+            take_capabilities (probe, &response);
+          *text = g_strdup (response.text);
           return TRUE;
+
+        case MS_IMAP_LINE_INVALID:
+        default:
+          break;
         }
 
       set_unexpected_error (probe, line, error);
@@ -360,7 +324,7 @@ fetch_capabilities (ImapProbe *probe,
       return FALSE;
     }
   if (probe->caps == NULL)
-    probe->caps = g_ptr_array_new_with_free_func (g_free);
+    probe->caps = g_new0 (char *, 1);
 
   return TRUE;
 }
@@ -376,7 +340,7 @@ read_greeting (ImapProbe *probe,
                GError **error)
 {
   g_autofree char *line = NULL;
-  const char *rest;
+  MsImapResponse response;
 
   ms_connection_set_step (probe->conn, _("waiting for the greeting"));
   line = ms_connection_read_line (probe->conn, probe->req->deadline,
@@ -385,25 +349,30 @@ read_greeting (ImapProbe *probe,
     return FALSE;
   ms_probe_log_received (PROTOCOL, probe->conn, line, probe->req->password);
 
-  if (line[0] == '*' && line[1] == ' ')
+  if (ms_imap_response_parse (line, &response)
+      && response.kind == MS_IMAP_LINE_UNTAGGED)
     {
-      rest = line + 2;
-      if (starts_with_word (rest, "OK", &rest))
+      switch (response.status)
         {
+        case MS_IMAP_STATUS_OK:
           *greeting = GREETING_OK;
-          parse_response_code (probe, rest);
+          take_capabilities (probe, &response);
           return TRUE;
-        }
-      if (starts_with_word (rest, "PREAUTH", &rest))
-        {
+
+        case MS_IMAP_STATUS_PREAUTH:
           *greeting = GREETING_PREAUTH;
-          parse_response_code (probe, rest);
+          take_capabilities (probe, &response);
           return TRUE;
-        }
-      if (starts_with_word (rest, "BYE", &rest))
-        {
-          set_bye_error (probe, rest, error);
+
+        case MS_IMAP_STATUS_BYE:
+          set_bye_error (probe, response.text, error);
           return FALSE;
+
+        case MS_IMAP_STATUS_NONE:
+        case MS_IMAP_STATUS_NO:
+        case MS_IMAP_STATUS_BAD:
+        default:
+          break;
         }
     }
 
@@ -461,7 +430,7 @@ start_tls (ImapProbe *probe,
 
   /* What was said before encryption may have been forged (RFC 9051
    * §6.2.1): forget it and ask again. */
-  g_clear_pointer (&probe->caps, g_ptr_array_unref);
+  g_clear_pointer (&probe->caps, g_strfreev);
   g_clear_pointer (&probe->bye, g_free);
   return fetch_capabilities (probe, error);
 }
@@ -818,11 +787,7 @@ ms_imap_probe_run (const MsProbeRequest *req,
   ms_probe_finish_result (result, probe.conn, started);
   if (probe.caps != NULL && probe.conn != NULL
       && ms_connection_get_tls_info (probe.conn) != NULL)
-    {
-      result->capabilities = g_new0 (char *, probe.caps->len + 1);
-      for (guint i = 0; i < probe.caps->len; i++)
-        result->capabilities[i] = g_strdup (probe.caps->pdata[i]);
-    }
+    result->capabilities = g_strdupv (probe.caps);
 
   if (!ok)
     return FALSE;

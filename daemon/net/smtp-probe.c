@@ -8,6 +8,7 @@
 
 #include "mailsetup-error.h"
 #include "probe-private.h"
+#include "smtp-parse.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -21,20 +22,6 @@
 
 /* How much of the server's own words goes into a message. */
 #define MAX_SERVER_TEXT 200
-
-typedef struct {
-  int code;
-  GPtrArray *lines; /* of char *: each line's text after the code */
-} SmtpReply;
-
-static void
-smtp_reply_clear (SmtpReply *reply)
-{
-  g_clear_pointer (&reply->lines, g_ptr_array_unref);
-  reply->code = 0;
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SmtpReply, smtp_reply_clear)
 
 typedef struct {
   const MsProbeRequest *req;
@@ -85,13 +72,9 @@ helo_name (void)
 
 static char *
 reply_text (SmtpProbe *probe,
-            const SmtpReply *reply)
+            const MsSmtpReply *reply)
 {
-  g_autofree char *joined = NULL;
-
-  g_ptr_array_add (reply->lines, NULL);
-  joined = g_strjoinv (" ", (char **) reply->lines->pdata);
-  g_ptr_array_set_size (reply->lines, reply->lines->len - 1);
+  g_autofree char *joined = ms_smtp_reply_join (reply);
 
   return ms_probe_sanitize (joined, probe->req->password, MAX_SERVER_TEXT);
 }
@@ -112,13 +95,12 @@ set_not_smtp_error (SmtpProbe *probe,
 
 static gboolean
 read_reply (SmtpProbe *probe,
-            SmtpReply *reply,
+            MsSmtpReply *reply,
             GError **error)
 {
   guint64 first_byte = ms_connection_get_bytes_read (probe->conn);
 
-  smtp_reply_clear (reply);
-  reply->lines = g_ptr_array_new_with_free_func (g_free);
+  ms_smtp_reply_clear (reply);
 
   for (;;)
     {
@@ -126,32 +108,18 @@ read_reply (SmtpProbe *probe,
                                                        probe->req->deadline,
                                                        probe->cancellable,
                                                        error);
-      int code;
-      char separator;
+      MsSmtpFeed fed;
 
       if (line == NULL)
         return FALSE;
       ms_probe_log_received (PROTOCOL, probe->conn, line, probe->req->password);
 
-      if (strlen (line) < 3
-          || line[0] < '2' || line[0] > '5'
-          || line[1] < '0' || line[1] > '5'
-          || !g_ascii_isdigit (line[2])
-          || (line[3] != '-' && line[3] != ' ' && line[3] != '\0'))
+      fed = ms_smtp_reply_feed (reply, line);
+      if (fed == MS_SMTP_FEED_INVALID)
         {
           set_not_smtp_error (probe, line, error);
           return FALSE;
         }
-
-      code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-      separator = line[3];
-      if (reply->lines->len > 0 && code != reply->code)
-        {
-          set_not_smtp_error (probe, line, error);
-          return FALSE;
-        }
-      reply->code = code;
-      g_ptr_array_add (reply->lines, g_strdup (separator != '\0' ? line + 4 : ""));
 
       if (reply->lines->len > MAX_REPLY_LINES
           || ms_connection_get_bytes_read (probe->conn) - first_byte > MAX_REPLY_BYTES)
@@ -165,7 +133,7 @@ read_reply (SmtpProbe *probe,
           return FALSE;
         }
 
-      if (separator != '-')
+      if (fed == MS_SMTP_FEED_DONE)
         return TRUE;
     }
 }
@@ -195,7 +163,7 @@ send_secret (SmtpProbe *probe,
 
 static void
 set_unavailable_error (SmtpProbe *probe,
-                       const SmtpReply *reply,
+                       const MsSmtpReply *reply,
                        GError **error)
 {
   g_autofree char *said = reply_text (probe, reply);
@@ -210,7 +178,7 @@ set_unavailable_error (SmtpProbe *probe,
 
 static void
 set_unexpected_reply_error (SmtpProbe *probe,
-                            const SmtpReply *reply,
+                            const MsSmtpReply *reply,
                             const char *command,
                             GError **error)
 {
@@ -228,19 +196,12 @@ find_keyword (SmtpProbe *probe,
               const char *keyword,
               const char **params)
 {
-  gsize len = strlen (keyword);
-
   for (guint i = 0; probe->keywords != NULL && i < probe->keywords->len; i++)
     {
       const char *line = probe->keywords->pdata[i];
 
-      if (g_ascii_strncasecmp (line, keyword, len) == 0
-          && (line[len] == ' ' || line[len] == '\0'))
-        {
-          if (params != NULL)
-            *params = line[len] == ' ' ? line + len + 1 : line + len;
-          return line;
-        }
+      if (ms_smtp_keyword_match (line, keyword, params))
+        return line;
     }
 
   return NULL;
@@ -257,18 +218,13 @@ has_auth (SmtpProbe *probe,
   *any_auth = FALSE;
   for (guint i = 0; probe->keywords != NULL && i < probe->keywords->len; i++)
     {
-      const char *line = probe->keywords->pdata[i];
-      g_auto(GStrv) words = NULL;
+      gboolean listed;
 
-      if (g_ascii_strncasecmp (line, "AUTH", 4) != 0
-          || (line[4] != ' ' && line[4] != '='))
-        continue;
-
-      *any_auth = TRUE;
-      words = g_strsplit (line + 5, " ", -1);
-      for (char **word = words; *word != NULL; word++)
-        if (g_ascii_strcasecmp (*word, mechanism) == 0)
-          found = TRUE;
+      if (ms_smtp_auth_line_parse (probe->keywords->pdata[i], mechanism, &listed))
+        {
+          *any_auth = TRUE;
+          found |= listed;
+        }
     }
 
   return found;
@@ -278,7 +234,7 @@ static gboolean
 read_greeting (SmtpProbe *probe,
                GError **error)
 {
-  g_auto(SmtpReply) reply = { 0 };
+  g_auto(MsSmtpReply) reply = { 0 };
 
   ms_connection_set_step (probe->conn, _("waiting for the greeting"));
   if (!read_reply (probe, &reply, error))
@@ -297,7 +253,7 @@ static gboolean
 ehlo (SmtpProbe *probe,
       GError **error)
 {
-  g_auto(SmtpReply) reply = { 0 };
+  g_auto(MsSmtpReply) reply = { 0 };
   g_autofree char *command = g_strconcat ("EHLO ", helo_name (), NULL);
 
   ms_connection_set_step (probe->conn, _("waiting for the answer to EHLO"));
@@ -347,7 +303,7 @@ static gboolean
 start_tls (SmtpProbe *probe,
            GError **error)
 {
-  g_auto(SmtpReply) reply = { 0 };
+  g_auto(MsSmtpReply) reply = { 0 };
 
   if (find_keyword (probe, "STARTTLS", NULL) == NULL)
     {
@@ -400,7 +356,7 @@ start_tls (SmtpProbe *probe,
 static void
 cancel_auth (SmtpProbe *probe)
 {
-  g_auto(SmtpReply) ignored = { 0 };
+  g_auto(MsSmtpReply) ignored = { 0 };
 
   ms_probe_log_sent (PROTOCOL, probe->conn, "*");
   if (ms_connection_write (probe->conn, "*\r\n", 3, probe->req->deadline,
@@ -413,7 +369,7 @@ authenticate (SmtpProbe *probe,
               MsProbeResult *result,
               GError **error)
 {
-  g_auto(SmtpReply) reply = { 0 };
+  g_auto(MsSmtpReply) reply = { 0 };
   const char *mechanism;
   gboolean any_auth;
 
@@ -552,8 +508,9 @@ run (SmtpProbe *probe,
   if (req->security == MS_SECURITY_STARTTLS && !start_tls (probe, error))
     return FALSE;
 
+  /* A malformed SIZE says nothing: the limit stays unknown. */
   if (find_keyword (probe, "SIZE", &size) != NULL)
-    result->max_message_size = g_ascii_strtoull (size, NULL, 10);
+    ms_smtp_size_parse (size, &result->max_message_size);
 
   if (req->username == NULL)
     return TRUE;

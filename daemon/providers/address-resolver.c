@@ -41,7 +41,7 @@ static GError *
 unknown_provider (const char *domain,
                   const char *why)
 {
-  GString *message = g_string_new (NULL);
+  g_autoptr(GString) message = g_string_new (NULL);
 
   g_string_append_printf (message,
                           _("mailsetup has no settings for “%s” addresses. It knows "

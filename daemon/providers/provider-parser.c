@@ -15,6 +15,7 @@
 
 #include "provider-parser.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #define XML_NAMESPACE "http://www.w3.org/XML/1998/namespace"
@@ -706,8 +707,15 @@ on_end_element (GMarkupParseContext *context,
       break;
 
     case ELEMENT_PASSWORD_HINT:
-      g_free (provider->password_hint);
-      provider->password_hint = collapse_white_space (value);
+      {
+        g_autofree char *hint = collapse_white_space (value);
+
+        /* The shipped hints are in po/ (see po/its/), so people read
+         * them in their language.  Not _(""): that is the catalogue's
+         * header. */
+        g_free (provider->password_hint);
+        provider->password_hint = g_strdup (hint[0] != '\0' ? _(hint) : hint);
+      }
       break;
 
     case ELEMENT_PASSWORD_URL:

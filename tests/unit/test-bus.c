@@ -46,7 +46,7 @@ round_trip (const char *text)
   g_autoptr(GError) error = NULL;
   DBusMessage *message = dbus_message_new_method_call ("org.example", "/", "org.example", "M");
 
-  g_assert_true (bus_message_append_body (message, g_variant_ref (value)));
+  g_assert_true (bus_message_append_body (message, value));
   back = bus_message_get_body (message, &error);
   g_assert_no_error (error);
   g_assert_true (g_variant_equal (value, back));
