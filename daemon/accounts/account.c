@@ -598,10 +598,12 @@ handle_export (BusCall *call,
   if (!ms_export_is_text_format (format))
     {
       g_autofree char *known = g_strjoinv (", ", (char **) ms_export_text_formats ());
+      /* The caller chose the text: echo a little of it, not megabytes. */
+      g_autofree char *shown = g_utf8_substring (format, 0, MIN (g_utf8_strlen (format, -1), 64));
 
       bus_call_return_new_error (call, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                 _("There is no export format “%.64s”. The formats are: %s, %s."),
-                                 format, known, MS_EXPORT_FORMAT_GOA);
+                                 _("There is no export format “%s”. The formats are: %s, %s."),
+                                 shown, known, MS_EXPORT_FORMAT_GOA);
       return;
     }
 
