@@ -213,10 +213,13 @@ validate_credentials (Request *request)
   validate_then (request, on_validated);
 }
 
+/* ValidateCredentials and AddAccount take (address, password, options)
+ * and differ only in what follows the provider's resolution. */
 static void
-handle_validate_credentials (BusCall *call,
-                             GVariant *parameters,
-                             gpointer user_data)
+start_with_credentials (BusCall *call,
+                        GVariant *parameters,
+                        MsManager *self,
+                        RequestStep next)
 {
   const char *raw_address, *password;
   g_autoptr(GVariant) options = NULL;
@@ -224,9 +227,17 @@ handle_validate_credentials (BusCall *call,
 
   g_variant_get (parameters, "(&s&s@a{sv})", &raw_address, &password, &options);
 
-  request = request_new (user_data, call, password, options);
+  request = request_new (self, call, password, options);
   if (request != NULL)
-    resolve_then (request, raw_address, TRUE, validate_credentials);
+    resolve_then (request, raw_address, TRUE, next);
+}
+
+static void
+handle_validate_credentials (BusCall *call,
+                             GVariant *parameters,
+                             gpointer user_data)
+{
+  start_with_credentials (call, parameters, user_data, validate_credentials);
 }
 
 static void
@@ -290,15 +301,7 @@ handle_add_account (BusCall *call,
                     GVariant *parameters,
                     gpointer user_data)
 {
-  const char *raw_address, *password;
-  g_autoptr(GVariant) options = NULL;
-  Request *request;
-
-  g_variant_get (parameters, "(&s&s@a{sv})", &raw_address, &password, &options);
-
-  request = request_new (user_data, call, password, options);
-  if (request != NULL)
-    resolve_then (request, raw_address, TRUE, add_account);
+  start_with_credentials (call, parameters, user_data, add_account);
 }
 
 /* Diagnose */
