@@ -11,6 +11,7 @@
 
 #include "mailsetup-error.h"
 #include "password.h"
+#include "secret-items.h"
 
 const SecretSchema *
 ms_secret_get_schema (void)
@@ -148,83 +149,21 @@ ms_secret_lookup_finish (GAsyncResult *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* Removing is done item by item rather than with secret_password_clear():
- * libsecret 0.20 answers that call twice when an item vanishes between its
- * search and its deletion (another removal, or the person in Seahorse),
- * and an item that is already gone is what we wanted anyway. */
-typedef struct {
-  guint deleting;
-  GError *error;
-} Clear;
-
 static void
-clear_free (Clear *clear)
-{
-  g_clear_error (&clear->error);
-  g_free (clear);
-}
-
-static void
-clear_done (GTask *task)
-{
-  Clear *clear = g_task_get_task_data (task);
-
-  if (clear->error != NULL)
-    g_task_return_error (task, unavailable (g_steal_pointer (&clear->error), _("remove")));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-on_item_deleted (GObject *source,
-                 GAsyncResult *result,
-                 gpointer user_data)
+on_items_deleted (GObject *source,
+                  GAsyncResult *result,
+                  gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
-  Clear *clear = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  if (!secret_item_delete_finish (SECRET_ITEM (source), result, &error) &&
-      !g_error_matches (error, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT) &&
-      !g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) &&
-      !g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) &&
-      clear->error == NULL)
-    clear->error = g_steal_pointer (&error);
-
-  if (--clear->deleting == 0)
-    clear_done (task);
-}
-
-static void
-on_items_to_clear (GObject *source,
-                   GAsyncResult *result,
-                   gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Clear *clear = g_task_get_task_data (task);
   GError *error = NULL;
-  GList *items = secret_password_search_finish (result, &error);
 
-  if (error != NULL)
-    {
-      g_task_return_error (task, unavailable (error, _("remove")));
-      return;
-    }
-
-  for (GList *l = items; l != NULL; l = l->next)
-    if (SECRET_IS_ITEM (l->data))
-      {
-        clear->deleting++;
-        secret_item_delete (l->data, g_task_get_cancellable (task), on_item_deleted,
-                            g_object_ref (task));
-      }
-  g_list_free_full (items, g_object_unref);
-
-  /* No password stored is not an error. */
-  if (clear->deleting == 0)
-    clear_done (task);
+  if (ms_secret_items_delete_finish (result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, unavailable (error, _("remove")));
 }
 
+/* Not secret_password_clear(): see secret-items.h. */
 static void
 clear_matching (GHashTable *attributes,
                 GCancellable *cancellable,
@@ -234,9 +173,8 @@ clear_matching (GHashTable *attributes,
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, clear_matching);
-  g_task_set_task_data (task, g_new0 (Clear, 1), (GDestroyNotify) clear_free);
-  secret_password_searchv (ms_secret_get_schema (), attributes, SECRET_SEARCH_ALL,
-                           cancellable, on_items_to_clear, task);
+  g_hash_table_replace (attributes, g_strdup ("xdg:schema"), g_strdup (MS_SECRET_SCHEMA_NAME));
+  ms_secret_items_delete_async (attributes, cancellable, on_items_deleted, task);
 }
 
 void
@@ -281,27 +219,12 @@ on_listed (GObject *source,
 {
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
-  GList *items = secret_password_search_finish (result, &error);
-  GPtrArray *ids;
+  GPtrArray *ids = ms_secret_items_list_finish (result, &error);
 
-  if (error != NULL)
-    {
-      g_task_return_error (task, unavailable (error, _("list")));
-      return;
-    }
-
-  ids = g_ptr_array_new_with_free_func (g_free);
-  for (GList *l = items; l != NULL; l = l->next)
-    {
-      g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (l->data);
-      const char *id = g_hash_table_lookup (attributes, "account-id");
-
-      if (id != NULL)
-        g_ptr_array_add (ids, g_strdup (id));
-    }
-  g_list_free_full (items, g_object_unref);
-
-  g_task_return_pointer (task, ids, (GDestroyNotify) g_ptr_array_unref);
+  if (ids == NULL)
+    g_task_return_error (task, unavailable (error, _("list")));
+  else
+    g_task_return_pointer (task, ids, (GDestroyNotify) g_ptr_array_unref);
 }
 
 void
@@ -310,12 +233,13 @@ ms_secret_list_async (GCancellable *cancellable,
                       gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr(GHashTable) attributes = g_hash_table_new (g_str_hash, g_str_equal);
 
   g_task_set_source_tag (task, ms_secret_list_async);
-  /* Only unlocked items are listed: a locked keyring is not unlocked for
-   * a clean-up nobody asked for. */
-  secret_password_search (ms_secret_get_schema (), SECRET_SEARCH_ALL, cancellable,
-                          on_listed, task, NULL);
+  /* Locked items too: their attributes are readable, and a locked
+   * keyring is not unlocked for a clean-up nobody asked for. */
+  g_hash_table_insert (attributes, "xdg:schema", MS_SECRET_SCHEMA_NAME);
+  ms_secret_items_list_async (attributes, "account-id", cancellable, on_listed, task);
 }
 
 GPtrArray *
