@@ -179,6 +179,12 @@ main (int argc,
    * exists made that go away. */
   g_ascii_strtoull ("0", NULL, 10);
 
+  /* GIO opens libsecret's bus connection in a thread-pool thread; by
+   * default an idle pool thread wakes up after 15 s only to exit, a
+   * wake-up of a daemon that is otherwise asleep.  Idle pool threads
+   * wait without a timer instead. */
+  g_thread_pool_set_max_idle_time (0);
+
   connection = connect_to_session_bus ();
   if (connection == NULL)
     return EXIT_FAILURE;

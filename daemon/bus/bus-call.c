@@ -13,6 +13,7 @@ struct _BusCall {
   DBusMessage *message;
   char *path;
   GCancellable *cancellable;
+  gboolean watched;   /* in service->pending_calls, its caller watched */
 };
 
 /* Only owner changes of the callers we wait on reach us: one match rule
@@ -84,19 +85,29 @@ BusCall *
 bus_call_new (BusObject *object,
               DBusMessage *message)
 {
-  BusService *service = object->service;
   BusCall *call = g_new0 (BusCall, 1);
-  const char *sender = dbus_message_get_sender (message);
-  GPtrArray *calls;
 
-  call->service = service;
+  call->service = object->service;
   call->message = dbus_message_ref (message);
   call->path = g_strdup (object->path);
   call->cancellable = g_cancellable_new ();
 
+  return call;
+}
+
+/* For a call still unanswered when its handler returned.  Most calls are
+ * answered at once: they never cost the match rule, the NameHasOwner
+ * check and the rule's removal (three messages to the bus). */
+void
+bus_call_watch_caller (BusCall *call)
+{
+  BusService *service = call->service;
+  const char *sender = dbus_message_get_sender (call->message);
+  GPtrArray *calls;
+
   /* A peer-to-peer connection has no sender and no bus to leave. */
   if (sender == NULL)
-    return call;
+    return;
 
   calls = g_hash_table_lookup (service->pending_calls, sender);
   if (calls == NULL)
@@ -112,15 +123,18 @@ bus_call_new (BusObject *object,
       check_sender_still_there (service, sender);
     }
   g_ptr_array_add (calls, call);
-
-  return call;
+  call->watched = TRUE;
 }
 
 static void
 bus_call_free (BusCall *call)
 {
   const char *sender = dbus_message_get_sender (call->message);
-  GPtrArray *calls = sender ? g_hash_table_lookup (call->service->pending_calls, sender) : NULL;
+  GPtrArray *calls = sender && call->watched
+                     ? g_hash_table_lookup (call->service->pending_calls, sender) : NULL;
+
+  if (call->service->dispatching == call)
+    call->service->dispatching = NULL;
 
   if (calls != NULL)
     {

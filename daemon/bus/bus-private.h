@@ -34,6 +34,7 @@ struct _BusService {
   GHashTable *interface_info;  /* name → GDBusInterfaceInfo, from the XML */
   GHashTable *objects;         /* path → BusObject */
   GHashTable *pending_calls;   /* sender → GPtrArray of BusCall */
+  BusCall *dispatching;        /* the call whose handler runs now */
   GPtrArray *changed_objects;  /* BusObjects with queued property changes */
   GSource *flush_source;
 
@@ -66,6 +67,7 @@ void bus_properties_flush (BusService *service);
 void bus_properties_forget (BusObject *object);
 
 /* bus-call.c */
+void bus_call_watch_caller (BusCall *call);
 BusCall *bus_call_new (BusObject *object,
                        DBusMessage *message);
 void bus_call_cancel_sender (BusService *service,

@@ -184,6 +184,7 @@ handle_method (BusObject *object,
   g_autofree char *expected = NULL;
   g_autoptr(GVariant) parameters = NULL;
   g_autoptr(GError) error = NULL;
+  BusCall *call;
 
   if (find_method (object, interface, member, &method, &info) == NULL)
     {
@@ -215,7 +216,12 @@ handle_method (BusObject *object,
       return;
     }
 
-  method->handler (bus_call_new (object, message), parameters, object->user_data);
+  call = bus_call_new (object, message);
+  service->dispatching = call;
+  method->handler (call, parameters, object->user_data);
+  if (service->dispatching == call)
+    bus_call_watch_caller (call);
+  service->dispatching = NULL;
 }
 
 static void

@@ -793,8 +793,11 @@ ms_imap_probe_run (const MsProbeRequest *req,
     return FALSE;
 
   result->authenticated = req->username != NULL;
-  log_out (&probe);
   if (result->authenticated)
     ms_probe_emit (req, MS_PROBE_STAGE_DONE);
+  /* The verdict is in: report it before saying goodbye. */
+  if (req->verdict_cb != NULL)
+    req->verdict_cb (result, req->user_data);
+  log_out (&probe);
   return TRUE;
 }

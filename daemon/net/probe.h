@@ -37,6 +37,15 @@ G_BEGIN_DECLS
 typedef void (*MsProbeStageFunc) (const char *stage,
                                   gpointer user_data);
 
+typedef struct _MsProbeResult MsProbeResult;
+
+/* Called in the probe's worker thread after a successful login, with the
+ * final @result, before the polite LOGOUT / QUIT: the caller may take the
+ * result's contents over (and zero it) and report the verdict without
+ * waiting one more round trip for the goodbye. */
+typedef void (*MsProbeVerdictFunc) (MsProbeResult *result,
+                                    gpointer user_data);
+
 typedef struct {
   const char *host;
   guint16 port;
@@ -48,10 +57,14 @@ typedef struct {
   const char *password;   /* never logged; see ms_imap_probe_run() */
   gint64 deadline;        /* absolute, g_get_monotonic_time() µs */
   MsProbeStageFunc stage_cb;  /* or NULL */
+  MsProbeVerdictFunc verdict_cb;  /* or NULL */
+  /* Or NULL: set to 1 (g_atomic_int_set) as soon as the server's
+   * greeting has been read, before any reply to our commands. */
+  gint *greeted;
   gpointer user_data;
 } MsProbeRequest;
 
-typedef struct {
+struct _MsProbeResult {
   /* "LOGIN" (the IMAP command, or SMTP AUTH LOGIN), "PLAIN" (IMAP
    * AUTHENTICATE PLAIN or SMTP AUTH PLAIN), or "PREAUTH" when an IMAP
    * server logged the connection in without asking for the password. */
@@ -69,7 +82,7 @@ typedef struct {
   /* IMAP capability atoms, or SMTP EHLO keyword lines ("SIZE 36700160"),
    * as last seen over TLS; NULL if none were seen. */
   GStrv capabilities;
-} MsProbeResult;
+};
 
 /* Frees what @result holds and zeroes it. */
 void ms_probe_result_clear (MsProbeResult *result);

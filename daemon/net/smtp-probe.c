@@ -502,7 +502,11 @@ run (SmtpProbe *probe,
     }
 
   ms_probe_emit (req, MS_PROBE_STAGE_GREETING);
-  if (!read_greeting (probe, error) || !ehlo (probe, error))
+  if (!read_greeting (probe, error))
+    return FALSE;
+  if (req->greeted != NULL)
+    g_atomic_int_set (req->greeted, 1);
+  if (!ehlo (probe, error))
     return FALSE;
 
   if (req->security == MS_SECURITY_STARTTLS && !start_tls (probe, error))
@@ -549,8 +553,11 @@ ms_smtp_probe_run (const MsProbeRequest *req,
     return FALSE;
 
   result->authenticated = req->username != NULL;
-  quit (&probe);
   if (result->authenticated)
     ms_probe_emit (req, MS_PROBE_STAGE_DONE);
+  /* The verdict is in: report it before saying goodbye. */
+  if (req->verdict_cb != NULL)
+    req->verdict_cb (result, req->user_data);
+  quit (&probe);
   return TRUE;
 }

@@ -144,6 +144,23 @@ deliver_outcome (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* In the worker thread, after a successful login and before the goodbye:
+ * the verdict goes to the main loop now; the Outcome that run_probe()
+ * sends later finds the attempt finished and is dropped. */
+static void
+on_probe_verdict (MsProbeResult *result,
+                  gpointer user_data)
+{
+  MsAttempt *attempt = user_data;
+  Outcome *outcome = g_new0 (Outcome, 1);
+
+  outcome->attempt = ms_attempt_ref (attempt);
+  outcome->result = *result;
+  memset (result, 0, sizeof *result);
+  g_main_context_invoke_full (attempt->context, G_PRIORITY_DEFAULT,
+                              deliver_outcome, outcome, outcome_free);
+}
+
 static gpointer
 run_probe (gpointer data)
 {
@@ -157,6 +174,8 @@ run_probe (gpointer data)
     .password = attempt->password,
     .deadline = attempt->deadline,
     .stage_cb = on_probe_stage,
+    .verdict_cb = on_probe_verdict,
+    .greeted = &attempt->greeted,
     .user_data = attempt,
   };
 
@@ -218,7 +237,10 @@ ms_attempt_abandon (MsAttempt *attempt,
   attempt->stage_func = NULL;
   attempt->done_func = NULL;
   attempt->user_data = NULL;
-  g_cancellable_cancel (attempt->cancellable);
+  /* A login that worked has only its polite goodbye left (bounded by the
+   * goodbye deadline): let it end the session properly. */
+  if (!attempt->finished || attempt->error != NULL)
+    g_cancellable_cancel (attempt->cancellable);
 
   if (!attempt->finished)
     {

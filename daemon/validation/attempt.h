@@ -41,6 +41,7 @@ struct _MsAttempt {
   gboolean finished;
   gboolean connected;     /* the TCP connection was made */
   gboolean spoke;         /* the server sent its greeting */
+  gint greeted;           /* the same, set by the worker thread at once (atomic) */
   MsProbeResult result;
   GError *error;          /* NULL when the login worked */
 

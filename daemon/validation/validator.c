@@ -235,7 +235,7 @@ on_head_start_over (gpointer user_data)
 
   /* A server that greeted us is alive: let it finish before trying
    * another endpoint, rather than log in twice. */
-  if (!latest->spoke && !state->smtp.done)
+  if (!latest->spoke && !g_atomic_int_get (&latest->greeted) && !state->smtp.done)
     {
       g_debug ("SMTP port %u has not answered within %d ms; trying the next endpoint too",
                latest->endpoint->port, MS_VALIDATION_HEAD_START_MS);

@@ -55,7 +55,9 @@ class GoaPublish(handoff_case(goa=True)):
         self.assertEqual(account["ProviderType"], "imap_smtp")
         self.assertEqual(account["PresentationIdentity"], ADDRESS)
         self.assertFalse(account["MailDisabled"])
-        self.assertFalse(account["AttentionNeeded"])
+        # AttentionNeeded is not checked: goa-daemon soon tries to sign in
+        # itself and cannot trust the test CA (see the module's docstring),
+        # so it turns TRUE whenever that attempt happens to be over.
 
         # What GOA's IMAP/SMTP provider made of the details: ports that are
         # not the protocol's usual ones are part of the host.
