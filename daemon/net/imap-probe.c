@@ -792,12 +792,7 @@ ms_imap_probe_run (const MsProbeRequest *req,
   if (!ok)
     return FALSE;
 
-  result->authenticated = req->username != NULL;
-  if (result->authenticated)
-    ms_probe_emit (req, MS_PROBE_STAGE_DONE);
-  /* The verdict is in: report it before saying goodbye. */
-  if (req->verdict_cb != NULL)
-    req->verdict_cb (result, req->user_data);
+  ms_probe_report_verdict (req, result);
   log_out (&probe);
   return TRUE;
 }

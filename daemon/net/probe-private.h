@@ -44,6 +44,11 @@ void ms_probe_log_sent (const char *protocol, MsConnection *conn,
 void ms_probe_log_received (const char *protocol, MsConnection *conn,
                             const char *line, const char *password);
 
+/* After a successful run: marks @result authenticated when credentials
+ * were given, emits "done" and calls the request's verdict_cb, all before
+ * the polite LOGOUT / QUIT. */
+void ms_probe_report_verdict (const MsProbeRequest *req, MsProbeResult *result);
+
 /* Fills the result fields common to both probes from the connection. */
 void ms_probe_finish_result (MsProbeResult *result, MsConnection *conn,
                              gint64 started);

@@ -176,6 +176,19 @@ ms_probe_log_received (const char *protocol,
 }
 
 void
+ms_probe_report_verdict (const MsProbeRequest *req,
+                         MsProbeResult *result)
+{
+  /* No credentials: a connection check, which signs nobody in. */
+  result->authenticated = req->username != NULL;
+  if (result->authenticated)
+    ms_probe_emit (req, MS_PROBE_STAGE_DONE);
+  /* Reported before the goodbye, which costs a round trip nobody waits for. */
+  if (req->verdict_cb != NULL)
+    req->verdict_cb (result, req->user_data);
+}
+
+void
 ms_probe_finish_result (MsProbeResult *result,
                         MsConnection *conn,
                         gint64 started)

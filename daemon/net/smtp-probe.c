@@ -552,12 +552,7 @@ ms_smtp_probe_run (const MsProbeRequest *req,
   if (!ok)
     return FALSE;
 
-  result->authenticated = req->username != NULL;
-  if (result->authenticated)
-    ms_probe_emit (req, MS_PROBE_STAGE_DONE);
-  /* The verdict is in: report it before saying goodbye. */
-  if (req->verdict_cb != NULL)
-    req->verdict_cb (result, req->user_data);
+  ms_probe_report_verdict (req, result);
   quit (&probe);
   return TRUE;
 }
