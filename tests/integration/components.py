@@ -195,6 +195,11 @@ class RecordingFaultServer(faultserver.FaultServer):
         except FileNotFoundError:
             return ""
 
+    def wait_recorded(self, text, timeout=10):
+        """Waits until the client has sent @text (a goodbye such as LOGOUT
+        comes after the verdict, so after the reply that carries it)."""
+        wait_for(lambda: text in self.recorded(), timeout, what=f"{self.scenario}: client sent {text!r}")
+
     def wait_connections(self, n, timeout=20):
         """Waits until at least @n connections were accepted."""
         wait_for(lambda: self.accepted >= n, timeout, what=f"{self.scenario}: {n} connection(s)")
