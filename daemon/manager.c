@@ -469,7 +469,8 @@ ms_manager_new (BusService *service,
   self->service = service;
   self->registry = registry;
   self->accounts = accounts;
-  self->object = bus_service_export (service, MS_MANAGER_PATH, interfaces, TRUE, self);
+  self->object = bus_service_export (service, MS_MANAGER_PATH, interfaces,
+                                     BUS_EXPORT_OBJECT_MANAGER, self);
 
   return self;
 }

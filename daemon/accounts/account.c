@@ -660,13 +660,16 @@ ms_account_path_for_address (const char *address)
 
 void
 ms_account_export (MsAccount *account,
-                   BusService *service)
+                   BusService *service,
+                   gboolean announce)
 {
   static const BusInterfaceVTable * const interfaces[] = { &account_interface, NULL };
   g_autofree char *path = ms_account_path_for_address (account->data->address);
 
   g_return_if_fail (account->object == NULL);
-  account->object = bus_service_export (service, path, interfaces, FALSE, account);
+  account->object = bus_service_export (service, path, interfaces,
+                                        announce ? BUS_EXPORT_NONE : BUS_EXPORT_UNANNOUNCED,
+                                        account);
 }
 
 void

@@ -35,8 +35,10 @@ MsAccount *ms_account_ref (MsAccount *account);
 void ms_account_unref (MsAccount *account);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsAccount, ms_account_unref)
 
+/* Puts the account on the bus; with @announce, with InterfacesAdded. */
 void ms_account_export (MsAccount *account,
-                        BusService *service);
+                        BusService *service,
+                        gboolean announce);
 /* Takes the object off the bus and detaches it from its owner. */
 void ms_account_unexport (MsAccount *account);
 

@@ -297,7 +297,10 @@ ms_accounts_load (MsAccounts *accounts)
       MsAccount *account = ms_account_new (accounts, g_steal_pointer (&data->pdata[i]));
 
       g_ptr_array_add (accounts->accounts, account);
-      ms_account_export (account, accounts->service);
+      /* Before the main loop runs nobody can have asked for objects yet;
+       * a caller learns of these from GetManagedObjects, so a thousand
+       * InterfacesAdded would only delay its answer. */
+      ms_account_export (account, accounts->service, FALSE);
     }
   g_ptr_array_set_free_func (data, NULL);
 
@@ -378,7 +381,7 @@ on_add_saved (GObject *source,
   account = ms_account_new (accounts, ms_account_data_copy (add->data));
   ms_account_set_status (account, MS_STATUS_OK, _("Signed in when the account was added."));
   g_ptr_array_add (accounts->accounts, account);
-  ms_account_export (account, accounts->service);
+  ms_account_export (account, accounts->service, TRUE);
 
   add->path = g_strdup (bus_object_get_path (account->object));
   g_task_return_boolean (task, TRUE);

@@ -29,7 +29,8 @@ void ms_accounts_free (MsAccounts *accounts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsAccounts, ms_accounts_free)
 
 /* Reads the account file and exports every account with Status
- * "unchecked" (no network).  Then, without waiting, asks the Secret
+ * "unchecked" (no network), without InterfacesAdded: call it before the
+ * main loop runs, when nobody can have asked for objects yet.  Then, without waiting, asks the Secret
  * Service which passwords exist: accounts without one become
  * "needs-password", and passwords of mailsetup's schema that belong to no
  * account (left by a crash) are removed. */

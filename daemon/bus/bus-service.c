@@ -66,23 +66,28 @@ reply_error (BusService *service,
   bus_service_send_error (service, message, error);
 }
 
-/* The object manager that @path is announced by, if any. */
+/* The object manager that @path is announced by, if any: the nearest one
+ * above it.  Walking up the path keeps this O(depth), not O(objects). */
 static BusObject *
 find_object_manager (BusService *service,
                      const char *path)
 {
-  GHashTableIter iter;
-  BusObject *object;
+  g_autofree char *ancestor = g_strdup (path);
+  char *slash;
 
-  g_hash_table_iter_init (&iter, service->objects);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &object))
+  while ((slash = strrchr (ancestor, '/')) != NULL)
     {
-      gsize len = strlen (object->path);
+      BusObject *object;
 
-      if (!object->object_manager || strcmp (object->path, path) == 0)
-        continue;
-      if (strcmp (object->path, "/") == 0 ||
-          (strncmp (path, object->path, len) == 0 && path[len] == '/'))
+      if (slash != ancestor)
+        *slash = '\0';
+      else if (ancestor[1] != '\0')
+        ancestor[1] = '\0';
+      else
+        break;
+
+      object = g_hash_table_lookup (service->objects, ancestor);
+      if (object != NULL && object->object_manager)
         return object;
     }
 
@@ -519,7 +524,7 @@ BusObject *
 bus_service_export (BusService *service,
                     const char *path,
                     const BusInterfaceVTable * const *vtables,
-                    gboolean object_manager,
+                    BusExportFlags flags,
                     gpointer user_data)
 {
   BusObject *object, *manager;
@@ -531,7 +536,7 @@ bus_service_export (BusService *service,
   object->service = service;
   object->path = g_strdup (path);
   object->user_data = user_data;
-  object->object_manager = object_manager;
+  object->object_manager = (flags & BUS_EXPORT_OBJECT_MANAGER) != 0;
   object->interfaces = g_array_new (FALSE, TRUE, sizeof (BusInterface));
 
   for (; vtables && *vtables; vtables++)
@@ -548,7 +553,7 @@ bus_service_export (BusService *service,
   g_hash_table_insert (service->objects, object->path, object);
 
   manager = find_object_manager (service, path);
-  if (manager != NULL)
+  if (manager != NULL && !(flags & BUS_EXPORT_UNANNOUNCED))
     bus_object_emit_signal (manager, BUS_INTERFACE_OBJECT_MANAGER, "InterfacesAdded",
                             g_variant_new ("(o@a{sa{sv}})", path,
                                            interfaces_and_properties (object)));

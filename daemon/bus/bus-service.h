@@ -75,16 +75,25 @@ void bus_service_restrict_to_user (BusService *service,
                                    uid_t uid,
                                    const GError *denial);
 
+typedef enum {
+  BUS_EXPORT_NONE = 0,
+  /* The object also implements org.freedesktop.DBus.ObjectManager for
+   * the objects below it. */
+  BUS_EXPORT_OBJECT_MANAGER = 1 << 0,
+  /* No InterfacesAdded: for objects exported before any caller can have
+   * asked, which GetManagedObjects is the way to learn of. */
+  BUS_EXPORT_UNANNOUNCED = 1 << 1,
+} BusExportFlags;
+
 /* Exports an object at @path with the interfaces of the NULL-terminated
- * @vtables, all served with @user_data.  With @object_manager, the object
- * also implements org.freedesktop.DBus.ObjectManager for the objects below
- * it.  An object exported below an object manager is announced with
- * InterfacesAdded.
+ * @vtables, all served with @user_data.  An object exported below an
+ * object manager is announced with InterfacesAdded unless @flags say
+ * otherwise.
  * Returns: (transfer none): the object, owned by @service. */
 BusObject *bus_service_export (BusService *service,
                                const char *path,
                                const BusInterfaceVTable * const *vtables,
-                               gboolean object_manager,
+                               BusExportFlags flags,
                                gpointer user_data);
 
 /* Withdraws @object (InterfacesRemoved below an object manager) and

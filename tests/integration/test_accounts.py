@@ -219,6 +219,27 @@ class Restarting(AccountsTestCase):
         wait_for(lambda: read_accounts(self.s)[p["Id"]].get("LastChecked") == str(p["LastChecked"]), 5,
                  what="LastChecked written")
 
+    def test_start_up_lists_accounts_without_a_signal_each(self):
+        # A watcher learns of the accounts on file the ObjectManager way:
+        # the name appears, GetManagedObjects lists them all.  No
+        # InterfacesAdded per account delays that answer.
+        jane = add_account(self.s, "jane@icloud.com")
+        john = add_account(self.s, "john@mac.com")
+        restart_daemon(self.s)
+        monitor = BusCapture(self.s)
+        self.assertEqual(sorted(managed_objects(self.s)), sorted([jane, john]))
+        time.sleep(0.2)
+        monitor.stop()
+        self.assertEqual(monitor.signals("InterfacesAdded", harness.OBJECT_PATH), [])
+        # Accounts added later are announced as before.
+        monitor = BusCapture(self.s)
+        joe = add_account(self.s, "john@icloud.com")
+        wait_for(lambda: monitor.signals("InterfacesAdded", harness.OBJECT_PATH), 5, what="InterfacesAdded")
+        monitor.stop()
+        added = monitor.signals("InterfacesAdded", harness.OBJECT_PATH)
+        self.assertEqual(len(added), 1, added)
+        self.assertIn(f'object path "{joe}"', added[0].text)
+
     def test_wrong_stored_password_is_auth_failed(self):
         path = add_account(self.s, "jane@icloud.com")
         attributes = prop(self.s, path, "SecretAttributes")
