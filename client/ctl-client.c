@@ -181,9 +181,13 @@ ctl_client_send (CtlClient *client,
     {
       dbus_pending_call_cancel (pending);
       dbus_pending_call_unref (pending);
+      int seconds = (timeout_ms + 999) / 1000;
+
       dbus_set_error (error, DBUS_ERROR_NO_REPLY,
-                      _("The daemon did not answer %s within %d seconds"),
-                      method, (timeout_ms + 999) / 1000);
+                      ngettext ("The daemon did not answer %s within %d second",
+                                "The daemon did not answer %s within %d seconds",
+                                seconds),
+                      method, seconds);
       return NULL;
     }
 

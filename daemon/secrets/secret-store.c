@@ -28,44 +28,77 @@ ms_secret_get_schema (void)
   return &schema;
 }
 
-/* Turns what libsecret or D-Bus said into one error a person can act on;
- * @doing says what we were doing ("store", …). */
+/* What failed, as a whole sentence of its own: a verb slotted into a
+ * sentence cannot be translated well. */
+typedef enum {
+  STORING,
+  LOOKING_UP,
+  REMOVING,
+  LISTING,
+} SecretStep;
+
+static const char *
+step_failed (SecretStep step)
+{
+  switch (step)
+    {
+    case STORING:
+      return _("Could not store the password.");
+    case LOOKING_UP:
+      return _("Could not look up the password.");
+    case REMOVING:
+      return _("Could not remove the password.");
+    case LISTING:
+      return _("Could not list the stored passwords.");
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Why the Secret Service failed, as a sentence a person can act on. */
+static char *
+failure_cause (GError *error)
+{
+  g_autofree char *remote = error ? g_dbus_error_get_remote_error (error) : NULL;
+
+  if (error == NULL)
+    return g_strdup (_("The keyring is locked and was not unlocked. Unlock it (for "
+                       "example in Passwords and Keys) and try again."));
+
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_FAILED))
+    return g_strdup (_("No Secret Service is running in this session. Start one, such "
+                       "as GNOME Keyring or KeePassXC with Secret Service integration, "
+                       "and try again."));
+
+  if (g_error_matches (error, SECRET_ERROR, SECRET_ERROR_IS_LOCKED) ||
+      g_strcmp0 (remote, "org.freedesktop.Secret.Error.IsLocked") == 0)
+    return g_strdup (_("The keyring is locked. Unlock it (for example in Passwords and "
+                       "Keys) and try again."));
+
+  return g_strdup_printf (_("The Secret Service refused (%s)."), error->message);
+}
+
+/* Turns what libsecret or D-Bus said while doing @step into one error a
+ * person can act on. */
 static GError *
 unavailable (GError *error,
-             const char *doing)
+             SecretStep step)
 {
   g_autoptr(GError) owned = error;
-  g_autofree char *remote = owned ? g_dbus_error_get_remote_error (owned) : NULL;
-
-  if (owned == NULL)
-    return g_error_new (MS_ERROR, MS_ERROR_SECRET_STORE_UNAVAILABLE,
-                        _("Could not %s the password: the keyring is locked and "
-                          "was not unlocked. Unlock it (for example in Passwords "
-                          "and Keys) and try again."), doing);
+  g_autofree char *cause = NULL;
 
   if (g_error_matches (owned, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return g_error_new_literal (MS_ERROR, MS_ERROR_CANCELLED, _("The request was cancelled."));
 
-  if (g_error_matches (owned, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-      g_error_matches (owned, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
-      g_error_matches (owned, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND) ||
-      g_error_matches (owned, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_FAILED))
-    return g_error_new (MS_ERROR, MS_ERROR_SECRET_STORE_UNAVAILABLE,
-                        _("Could not %s the password: no Secret Service is running "
-                          "in this session. Start one, such as GNOME Keyring or "
-                          "KeePassXC with Secret Service integration, and try again."),
-                        doing);
-
-  if (g_error_matches (owned, SECRET_ERROR, SECRET_ERROR_IS_LOCKED) ||
-      g_strcmp0 (remote, "org.freedesktop.Secret.Error.IsLocked") == 0)
-    return g_error_new (MS_ERROR, MS_ERROR_SECRET_STORE_UNAVAILABLE,
-                        _("Could not %s the password: the keyring is locked. Unlock "
-                          "it (for example in Passwords and Keys) and try again."),
-                        doing);
-
+  cause = failure_cause (owned);
   return g_error_new (MS_ERROR, MS_ERROR_SECRET_STORE_UNAVAILABLE,
-                      _("Could not %s the password: the Secret Service refused (%s)."),
-                      doing, owned->message);
+                      /* TRANSLATORS: what failed, then why; both are whole
+                       * sentences.  Drop the space if your language puts
+                       * none between sentences. */
+                      _("%s %s"), step_failed (step), cause);
 }
 
 static void
@@ -79,7 +112,7 @@ on_stored (GObject *source,
   if (secret_password_store_finish (result, &error))
     g_task_return_boolean (task, TRUE);
   else
-    g_task_return_error (task, unavailable (error, _("store")));
+    g_task_return_error (task, unavailable (error, STORING));
 }
 
 void
@@ -117,7 +150,7 @@ on_looked_up (GObject *source,
 
   if (error != NULL)
     {
-      g_task_return_error (task, unavailable (error, _("look up")));
+      g_task_return_error (task, unavailable (error, LOOKING_UP));
       return;
     }
 
@@ -160,7 +193,7 @@ on_items_deleted (GObject *source,
   if (ms_secret_items_delete_finish (result, &error))
     g_task_return_boolean (task, TRUE);
   else
-    g_task_return_error (task, unavailable (error, _("remove")));
+    g_task_return_error (task, unavailable (error, REMOVING));
 }
 
 /* Not secret_password_clear(): see secret-items.h. */
@@ -222,7 +255,7 @@ on_listed (GObject *source,
   GPtrArray *ids = ms_secret_items_list_finish (result, &error);
 
   if (ids == NULL)
-    g_task_return_error (task, unavailable (error, _("list")));
+    g_task_return_error (task, unavailable (error, LISTING));
   else
     g_task_return_pointer (task, ids, (GDestroyNotify) g_ptr_array_unref);
 }

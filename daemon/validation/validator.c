@@ -515,10 +515,14 @@ on_deadline (gpointer user_data)
           if (!attempt_running (attempt))
             continue;
 
+          guint seconds = (state->timeout_ms + 999) / 1000;
+
           timeout = g_error_new (MS_ERROR, MS_ERROR_TIMEOUT,
-                                 _("%s port %u did not answer within %u seconds."),
+                                 ngettext ("%s port %u did not answer within %u second.",
+                                           "%s port %u did not answer within %u seconds.",
+                                           seconds),
                                  attempt->endpoint->hostname, attempt->endpoint->port,
-                                 (state->timeout_ms + 999) / 1000);
+                                 seconds);
           ms_attempt_abandon (attempt, timeout);
         }
       runs[r]->done = TRUE;
