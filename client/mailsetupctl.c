@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "ctl-client.h"
 #include "mailsetup-error.h"
+#include "settings-format.h"
 
 #define DAEMON_ERROR_PREFIX "org.mailsetup.MailSetup1.Error."
 
@@ -121,16 +122,17 @@ build_summary (void)
     {
       g_autofree char *usage = command_usage (&commands[i]);
 
-      width = MAX (width, (guint) g_utf8_strlen (usage, -1));
+      width = MAX (width, ctl_display_width (usage));
     }
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       g_autofree char *usage = command_usage (&commands[i]);
-      guint pad = width - (guint) g_utf8_strlen (usage, -1) + 3;
 
-      g_string_append_printf (out, "\n  %s%*s%s", usage, (int) pad, "",
-                              _(commands[i].summary));
+      /* By screen columns: a Chinese synopsis is twice as wide. */
+      g_string_append (out, "\n  ");
+      ctl_append_padded (out, usage, width + 3);
+      g_string_append (out, _(commands[i].summary));
     }
 
   return g_string_free (g_steal_pointer (&out), FALSE);

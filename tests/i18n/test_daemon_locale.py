@@ -3,7 +3,8 @@
 or LANG=zh_HK.UTF-8 it answers InvalidAddress and AuthenticationFailed (from
 a real Dovecot) in Malay or Hong Kong Chinese, with the error names
 unchanged; the password hint of the shipped iCloud file is translated too,
-and so is mailsetupctl.
+and so is mailsetupctl, whose command list stays aligned in screen columns.
+Every other language of po/LINGUAS gets the tests that need no mail server.
 
 The locales are built into a temporary LOCPATH with localedef (package
 locales), so the machine needs none installed; the catalogues are the build
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,11 +46,15 @@ HINT = (
 )
 
 
+# The locale each catalogue is tried in.
+LOCALES = {"ms": "ms_MY", "zh_HK": "zh_HK", "zh_TW": "zh_TW", "de": "de_DE", "fr": "fr_FR"}
+
+
 def build_locpath():
-    """A LOCPATH with ms_MY.UTF-8 and zh_HK.UTF-8, made once."""
+    """A LOCPATH with the UTF-8 locales of LOCALES, made once."""
     path = tempfile.mkdtemp(prefix="mailsetup-locales-")
     atexit.register(shutil.rmtree, path, True)
-    for name in ("ms_MY", "zh_HK"):
+    for name in LOCALES.values():
         r = subprocess.run(
             ["localedef", "-i", name, "-f", "UTF-8", os.path.join(path, name + ".UTF-8")],
             capture_output=True,
@@ -98,6 +104,18 @@ def template_regex(template):
     return ".*?".join(re.escape(p) for p in parts)
 
 
+COMMAND_SUMMARIES = (
+    "Show the settings to use for ADDRESS (offline)",
+    "List the accounts: address, status and display name",
+    "Remove the account of ADDRESS and its stored password",
+    "Walk the troubleshooting checklist for ADDRESS",
+)
+
+
+def display_width(text):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 class Language:
     """Mixin: the tests for one language."""
 
@@ -137,6 +155,16 @@ class PlainSession(Language):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(self.tr("Commands:"), r.stdout)
         self.assertIn(self.tr("Show the settings to use for ADDRESS (offline)"), r.stdout)
+        # Every summary starts in the same screen column, however wide the
+        # translated synopses' characters are.
+        summaries = [self.tr(s) for s in COMMAND_SUMMARIES]
+        columns = set()
+        for line in r.stdout.splitlines():
+            for summary in summaries:
+                if line.endswith(summary) and line.startswith("  "):
+                    columns.add(display_width(line[: -len(summary)]))
+                    break
+        self.assertEqual(len(columns), 1, f"summaries start at columns {sorted(columns)}:\n{r.stdout}")
 
     def test_client_shows_daemon_error(self):
         r = self.s.run([self.s.paths.mailsetupctl, "lookup", "jane.icloud.com"], env=locale_env(self.locale))
@@ -169,6 +197,21 @@ class MalayPlain(PlainSession, SessionTestCase):
 
 class HongKongPlain(PlainSession, SessionTestCase):
     lang, locale = "zh_HK", "zh_HK.UTF-8"
+    session_env = locale_env(locale)
+
+
+class TaiwanPlain(PlainSession, SessionTestCase):
+    lang, locale = "zh_TW", "zh_TW.UTF-8"
+    session_env = locale_env(locale)
+
+
+class GermanPlain(PlainSession, SessionTestCase):
+    lang, locale = "de", "de_DE.UTF-8"
+    session_env = locale_env(locale)
+
+
+class FrenchPlain(PlainSession, SessionTestCase):
+    lang, locale = "fr", "fr_FR.UTF-8"
     session_env = locale_env(locale)
 
 
