@@ -117,10 +117,17 @@ def display_width(text):
 
 
 class Language:
-    """Mixin: the tests for one language."""
+    """Mixin: the tests for one language; a test class names only its
+    @lang, and runs in that language's locale."""
 
     lang = None
     locale = None
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.lang is not None:
+            cls.locale = LOCALES[cls.lang] + ".UTF-8"
+            cls.session_env = locale_env(cls.locale)
 
     @classmethod
     def catalogue(cls):
@@ -175,6 +182,13 @@ class PlainSession(Language):
 class LoginSession(Language):
     """AuthenticationFailed from a real server."""
 
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        # Each language its own Dovecot, started and stopped with its session.
+        cls.certs = TestCertificates()
+        cls.dovecot = DovecotServer()
+        cls.components = [cls.certs, cls.dovecot, ProviderOverride(dovecot=cls.dovecot)]
+
     def test_authentication_failed(self):
         name, message = validate_error(self.s, "jane@icloud.com", WRONG_PASSWORD)
         self.assertEqual(name, ERROR + "AuthenticationFailed", message)
@@ -191,44 +205,31 @@ class LoginSession(Language):
 
 
 class MalayPlain(PlainSession, SessionTestCase):
-    lang, locale = "ms", "ms_MY.UTF-8"
-    session_env = locale_env(locale)
+    lang = "ms"
 
 
 class HongKongPlain(PlainSession, SessionTestCase):
-    lang, locale = "zh_HK", "zh_HK.UTF-8"
-    session_env = locale_env(locale)
+    lang = "zh_HK"
 
 
 class TaiwanPlain(PlainSession, SessionTestCase):
-    lang, locale = "zh_TW", "zh_TW.UTF-8"
-    session_env = locale_env(locale)
+    lang = "zh_TW"
 
 
 class GermanPlain(PlainSession, SessionTestCase):
-    lang, locale = "de", "de_DE.UTF-8"
-    session_env = locale_env(locale)
+    lang = "de"
 
 
 class FrenchPlain(PlainSession, SessionTestCase):
-    lang, locale = "fr", "fr_FR.UTF-8"
-    session_env = locale_env(locale)
+    lang = "fr"
 
 
 class MalayLogin(LoginSession, SessionTestCase):
-    lang, locale = "ms", "ms_MY.UTF-8"
-    certs = TestCertificates()
-    dovecot = DovecotServer()
-    components = [certs, dovecot, ProviderOverride(dovecot=dovecot)]
-    session_env = locale_env(locale)
+    lang = "ms"
 
 
 class HongKongLogin(LoginSession, SessionTestCase):
-    lang, locale = "zh_HK", "zh_HK.UTF-8"
-    certs = TestCertificates()
-    dovecot = DovecotServer()
-    components = [certs, dovecot, ProviderOverride(dovecot=dovecot)]
-    session_env = locale_env(locale)
+    lang = "zh_HK"
 
 
 if __name__ == "__main__":
