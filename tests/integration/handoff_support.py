@@ -19,8 +19,10 @@ Python 3 standard library only.
 import imaplib
 import os
 import re
+import shlex
 import signal
 import ssl
+import subprocess
 
 import harness
 from components import (
@@ -46,6 +48,8 @@ GOA_MAIL_IFACE = "org.gnome.OnlineAccounts.Mail"
 GOA_PASSWORD_IFACE = "org.gnome.OnlineAccounts.PasswordBased"
 GOA_DAEMON_CANDIDATES = ("/usr/libexec/goa-daemon", "/usr/lib/gnome-online-accounts/goa-daemon")
 GOA_SYSTEM_SERVICE = "/usr/share/dbus-1/services/org.gnome.OnlineAccounts.service"
+# Where GnuTLS (and so glib-networking) finds the trusted CAs on Debian.
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 # --------------------------------------------------------------------------
@@ -68,6 +72,24 @@ def goa_daemon_path():
     return None
 
 
+_private_mounts = None
+
+
+def private_mounts_work():
+    """Whether this machine lets a process have a mount namespace of its
+    own (unshare --map-root-user --mount): as root, or through
+    unprivileged user namespaces."""
+    global _private_mounts
+    if _private_mounts is None:
+        try:
+            r = subprocess.run(["unshare", "--map-root-user", "--mount", "--", "mount", "--bind",
+                                "/dev/null", "/dev/null"], capture_output=True, timeout=10)
+            _private_mounts = r.returncode == 0 and os.path.exists(SYSTEM_CA_BUNDLE)
+        except (OSError, subprocess.TimeoutExpired):
+            _private_mounts = False
+    return _private_mounts
+
+
 class GoaDaemon(Component):
     """goa-daemon activated by the session's bus: a service directory of
     the session's own with a copy of the system's service file (the same
@@ -82,9 +104,11 @@ class GoaDaemon(Component):
 
     name = "goa-daemon"
 
-    def __init__(self):
+    def __init__(self, trust=None):
         self.program = None
         self.dir = None
+        self.trust = trust
+        self.trusts_test_ca = False
 
     def service_dirs(self, session):
         self.program = goa_daemon_path()
@@ -92,9 +116,29 @@ class GoaDaemon(Component):
             harness.need_program("goa-daemon")
         self.dir = os.path.join(session.tmp, "goa-services")
         os.makedirs(self.dir, exist_ok=True)
+        exec_line = self.program
+        if self.trust is not None and private_mounts_work():
+            exec_line = self._trusting_wrapper(session)
+            self.trusts_test_ca = True
         with open(os.path.join(self.dir, GOA_NAME + ".service"), "w") as f:
-            f.write(f"[D-BUS Service]\nName={GOA_NAME}\nExec={self.program}\n")
+            f.write(f"[D-BUS Service]\nName={GOA_NAME}\nExec={exec_line}\n")
         return [self.dir]
+
+    def _trusting_wrapper(self, session):
+        """A script that runs goa-daemon where the system's CA bundle is
+        the test CA: glib-networking's GnuTLS backend reads only that file
+        (no SSL_CERT_FILE), and a mount namespace of goa-daemon's own
+        changes it for nobody else."""
+        path = os.path.join(self.dir, "goa-daemon-trusting-test-ca")
+        with open(path, "w") as f:
+            f.write(
+                "#!/bin/sh\n"
+                "exec unshare --map-root-user --mount -- sh -c "
+                "'mount --bind \"$1\" " + SYSTEM_CA_BUNDLE + " && exec \"$2\"' "
+                f"sh {shlex.quote(self.trust.ca)} {shlex.quote(self.program)}\n"
+            )
+        os.chmod(path, 0o755)
+        return path
 
     def stop(self, session):
         if session.bus is None or not session.name_has_owner(GOA_NAME):
@@ -152,7 +196,7 @@ def handoff_case(host="127.0.0.1", faults=False, goa=False):
     new_certs, new_dovecot, new_keyring = TestCertificates(), DovecotServer(), GnomeKeyring()
     new_override = ProviderOverride(dovecot=new_dovecot, host=host)
     new_faults = FaultServers() if faults else None
-    new_goa = GoaDaemon() if goa else None
+    new_goa = GoaDaemon(trust=new_certs) if goa else None
 
     class HandoffCase(SessionTestCase):
         certs, dovecot, keyring = new_certs, new_dovecot, new_keyring
