@@ -26,6 +26,8 @@ struct _MsAccounts {
   MsProviderRegistry *registry;
   MsAccountFile *file;
   GPtrArray *accounts;       /* of MsAccount, in the file's order */
+  GPtrArray *adding;         /* of MsAccountData: secret stored, being saved */
+  GHashTable *removing;      /* of MsAccount: being dropped from the file */
   GHashTable *reserved;      /* addresses being added */
   GHashTable *pending_ids;   /* ids whose secret is stored but not yet on file,
                               * or whose secret is being removed: the start-up
@@ -47,6 +49,8 @@ ms_accounts_new (BusService *service,
   accounts->registry = registry;
   accounts->file = file;
   accounts->accounts = g_ptr_array_new ();
+  accounts->adding = g_ptr_array_new ();
+  accounts->removing = g_hash_table_new (NULL, NULL);
   accounts->reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   accounts->pending_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   accounts->removed_while_listing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -65,6 +69,8 @@ ms_accounts_free (MsAccounts *accounts)
       ms_account_unref (account);
     }
   g_ptr_array_unref (accounts->accounts);
+  g_ptr_array_unref (accounts->adding);
+  g_hash_table_unref (accounts->removing);
   g_hash_table_unref (accounts->reserved);
   g_hash_table_unref (accounts->pending_ids);
   g_hash_table_unref (accounts->removed_while_listing);
@@ -153,11 +159,12 @@ ms_accounts_release (MsAccounts *accounts,
   g_hash_table_remove (accounts->reserved, key);
 }
 
-/* The data of every account, plus @extra unless NULL, for the file. */
+/* What the file is to hold: every account, with the adds under way and
+ * without the removals under way.  Every save writes the whole picture,
+ * so one queued while another is in flight cannot drop what that one
+ * is adding, or bring back what it is removing. */
 static GPtrArray *
-snapshot (MsAccounts *accounts,
-          MsAccountData *extra,
-          MsAccount *without)
+snapshot (MsAccounts *accounts)
 {
   GPtrArray *data = g_ptr_array_new ();
 
@@ -165,11 +172,11 @@ snapshot (MsAccounts *accounts,
     {
       MsAccount *account = accounts->accounts->pdata[i];
 
-      if (account != without)
+      if (!g_hash_table_contains (accounts->removing, account))
         g_ptr_array_add (data, account->data);
     }
-  if (extra != NULL)
-    g_ptr_array_add (data, extra);
+  for (guint i = 0; i < accounts->adding->len; i++)
+    g_ptr_array_add (data, accounts->adding->pdata[i]);
 
   return data;
 }
@@ -189,7 +196,7 @@ on_saved_soon (GObject *source,
 void
 ms_accounts_save_soon (MsAccounts *accounts)
 {
-  g_autoptr(GPtrArray) data = snapshot (accounts, NULL, NULL);
+  g_autoptr(GPtrArray) data = snapshot (accounts);
 
   ms_account_file_save_async (accounts->file, data, NULL, on_saved_soon, accounts->file);
 }
@@ -369,10 +376,13 @@ on_add_saved (GObject *source,
   g_autoptr(GError) error = NULL;
   MsAccount *account;
 
+  g_ptr_array_remove (accounts->adding, add->data);
   if (!ms_account_file_save_finish (accounts->file, result, &error))
     {
       add->error = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
                                 _("Could not save the account: %s"), error->message);
+      /* A save queued meanwhile may have written it after all. */
+      ms_accounts_save_soon (accounts);
       ms_secret_clear_async (add->data->id, add->data->address, NULL,
                              on_add_rolled_back, g_steal_pointer (&task));
       return;
@@ -405,7 +415,8 @@ on_add_stored (GObject *source,
 
   /* From here on the account is completed even if the caller leaves:
    * undoing a half-finished add is riskier than finishing it. */
-  data = snapshot (add->accounts, add->data, NULL);
+  g_ptr_array_add (add->accounts->adding, add->data);
+  data = snapshot (add->accounts);
   ms_account_file_save_async (add->accounts->file, data, NULL, on_add_saved,
                               g_steal_pointer (&task));
 }
@@ -514,8 +525,11 @@ on_remove_saved (GObject *source,
   MsAccount *account = remove->account;
   g_autoptr(GError) error = NULL;
 
+  g_hash_table_remove (accounts->removing, account);
   if (!ms_account_file_save_finish (accounts->file, result, &error))
     {
+      /* The account stays; a save queued meanwhile may have left it out. */
+      ms_accounts_save_soon (accounts);
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
                                _("Could not save the account file: %s"), error->message);
       return;
@@ -540,10 +554,12 @@ ms_accounts_remove_async (MsAccounts *accounts,
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   Remove *remove = g_new0 (Remove, 1);
-  g_autoptr(GPtrArray) data = snapshot (accounts, NULL, account);
+  g_autoptr(GPtrArray) data = NULL;
 
   remove->accounts = accounts;
   remove->account = ms_account_ref (account);
+  g_hash_table_add (accounts->removing, account);
+  data = snapshot (accounts);
   g_task_set_task_data (task, remove, (GDestroyNotify) remove_free);
   g_task_set_source_tag (task, ms_accounts_remove_async);
 

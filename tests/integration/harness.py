@@ -342,12 +342,14 @@ BUS_CONFIG = """\
 
 class Session:
     """A private HOME, XDG dirs and session bus.  Use as a context manager,
-    or call start() and stop() (stop() is safe to call more than once)."""
+    or call start() and stop() (stop() is safe to call more than once).
+    @daemon_env: variables for the activated mailsetupd alone."""
 
-    def __init__(self, components=(), paths=None, env=None, keep=None):
+    def __init__(self, components=(), paths=None, env=None, keep=None, daemon_env=None):
         self.paths = paths or Paths()
         self.components = list(components)
         self.extra_env = dict(env or {})
+        self.daemon_env = dict(daemon_env or {})
         self.keep = keep if keep is not None else bool(os.environ.get("MAILSETUP_TEST_KEEP"))
         self.tmp = None
         self.bus = None
@@ -433,8 +435,11 @@ class Session:
         )
         self.env = env
         service_dirs = [self.paths.dbus_services_dir]
-        if DAEMON_WRAPPER:
-            service_dirs = [self._wrapped_service_dir(bus_dir)]
+        wrapper = list(DAEMON_WRAPPER)
+        if self.daemon_env:
+            wrapper = [shutil.which("env") or "/usr/bin/env"] + [f"{k}={v}" for k, v in self.daemon_env.items()] + wrapper
+        if wrapper:
+            service_dirs = [self._wrapped_service_dir(bus_dir, wrapper)]
         for c in self.components:
             env.update(c.environment(self))
             service_dirs += c.service_dirs(self)
@@ -456,11 +461,11 @@ class Session:
             c.start(self)
             self._started.append(c)
 
-    def _wrapped_service_dir(self, bus_dir):
-        """An activation folder whose mailsetupd runs under DAEMON_WRAPPER."""
+    def _wrapped_service_dir(self, bus_dir, wrapper):
+        """An activation folder whose mailsetupd runs under @wrapper."""
         folder = os.path.join(bus_dir, "services")
         os.makedirs(folder, exist_ok=True)
-        exec_line = " ".join(shlex.quote(a) for a in DAEMON_WRAPPER + [self.paths.mailsetupd])
+        exec_line = " ".join(shlex.quote(a) for a in wrapper + [self.paths.mailsetupd])
         with open(os.path.join(folder, BUS_NAME + ".service"), "w") as f:
             f.write(f"[D-BUS Service]\nName={BUS_NAME}\nExec={exec_line}\n")
         return folder
@@ -788,12 +793,14 @@ class SessionTestCase(unittest.TestCase):
 
     components = ()
     session_env = None
+    daemon_env = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.paths = Paths()
-        cls.session = Session(components=cls.components, paths=cls.paths, env=cls.session_env)
+        cls.session = Session(components=cls.components, paths=cls.paths, env=cls.session_env,
+                              daemon_env=cls.daemon_env)
         cls.session.__enter__()
         cls.addClassCleanup(cls._finish_session)
 
