@@ -75,6 +75,30 @@ class SystemdUnit(harness.unittest.TestCase):
         self.assertEqual(self.service.get("ProtectSystem"), "strict")
         self.assertEqual(self.service.get("ConfigurationDirectory"), "mailsetup")
 
+    # systemd.exec(5) and systemd.resource-control(5): these protect system
+    # services only; a user manager ignores them (DevicePolicy= needs a BPF
+    # program a user cannot load).  The rating would count them anyway.
+    SYSTEM_ONLY = ("ProtectProc", "ProcSubset", "ProtectControlGroups", "DevicePolicy", "DeviceAllow",
+                   "IPAddressDeny", "IPAddressAllow", "SocketBindDeny", "RestrictFileSystems")
+    # systemd.exec(5): "only available for system services, or for services
+    # running in per-user instances of the service manager when
+    # PrivateUsers= is enabled".
+    NEEDS_USER_NAMESPACE = ("ProtectHome", "PrivateTmp", "PrivateDevices", "PrivateMounts",
+                            "PrivateNetwork", "PrivateIPC", "ProtectKernelTunables",
+                            "ProtectKernelModules", "ProtectKernelLogs", "ProtectClock", "ProtectHostname")
+
+    def test_only_directives_a_user_manager_carries_out(self):
+        present = [key for key in self.SYSTEM_ONLY if re.search(rf"(?m)^{key}=", self.unit_text)]
+        self.assertEqual(present, [], "these do nothing in a user manager")
+        # Each directive that needs PrivateUsers= says so, for whoever has
+        # to drop them where user namespaces are forbidden.
+        lines = self.unit_text.splitlines()
+        for i, line in enumerate(lines):
+            key = line.split("=", 1)[0]
+            if key in self.NEEDS_USER_NAMESPACE:
+                with self.subTest(key=key):
+                    self.assertEqual(lines[i - 1].strip(), "# [userns]", f"{key} is not marked [userns]")
+
     def analyze(self, verb):
         """systemd-analyze VERB --user on the generated unit, with ExecStart
         naming the built daemon; returns (returncode, output)."""
