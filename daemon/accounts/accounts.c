@@ -546,6 +546,31 @@ on_remove_saved (GObject *source,
                          on_remove_secret_cleared, g_steal_pointer (&task));
 }
 
+static void
+on_remove_checked (GObject *source,
+                   GAsyncResult *result,
+                   gpointer user_data)
+{
+  GTask *task = user_data;
+  Remove *remove = g_task_get_task_data (task);
+  MsAccounts *accounts = remove->accounts;
+  g_autoptr(GPtrArray) data = NULL;
+  GError *error = NULL;
+
+  if (!ms_secret_check_removable_finish (result, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+
+  g_hash_table_add (accounts->removing, remove->account);
+  data = snapshot (accounts);
+  ms_account_file_save_async (accounts->file, data, NULL, on_remove_saved, task);
+}
+
+/* A locked keyring would keep the password after the account is gone, so
+ * that is found out first, while nothing has changed yet. */
 void
 ms_accounts_remove_async (MsAccounts *accounts,
                           MsAccount *account,
@@ -554,16 +579,14 @@ ms_accounts_remove_async (MsAccounts *accounts,
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   Remove *remove = g_new0 (Remove, 1);
-  g_autoptr(GPtrArray) data = NULL;
 
   remove->accounts = accounts;
   remove->account = ms_account_ref (account);
-  g_hash_table_add (accounts->removing, account);
-  data = snapshot (accounts);
   g_task_set_task_data (task, remove, (GDestroyNotify) remove_free);
   g_task_set_source_tag (task, ms_accounts_remove_async);
 
-  ms_account_file_save_async (accounts->file, data, NULL, on_remove_saved, task);
+  ms_secret_check_removable_async (account->data->id, account->data->address, NULL,
+                                   on_remove_checked, task);
 }
 
 gboolean

@@ -15,6 +15,7 @@
 
 typedef struct {
   GVariant *attributes;  /* a{ss} */
+  gboolean count_locked; /* only count the locked items */
   char *key;             /* NULL: delete; else list this attribute */
   GDBusConnection *bus;
   guint pending;
@@ -138,9 +139,15 @@ on_searched (GObject *source,
       return;
     }
 
+  g_variant_get (reply, "(^a&o^a&o)", &unlocked, &locked);
+  if (walk->count_locked)
+    {
+      g_task_return_int (task, g_strv_length ((char **) locked));
+      return;
+    }
+
   /* Counts as one step until every item's call is out. */
   walk->pending = 1;
-  g_variant_get (reply, "(^a&o^a&o)", &unlocked, &locked);
   for (gsize i = 0; unlocked[i] != NULL; i++)
     visit (task, unlocked[i]);
   for (gsize i = 0; locked[i] != NULL; i++)
@@ -174,6 +181,7 @@ on_bus (GObject *source,
 
 static void
 walk_async (GHashTable *attributes,
+            gboolean count_locked,
             const char *key,
             GCancellable *cancellable,
             GAsyncReadyCallback callback,
@@ -191,6 +199,7 @@ walk_async (GHashTable *attributes,
     g_variant_builder_add (&builder, "{ss}", name, value);
 
   walk->attributes = g_variant_ref_sink (g_variant_builder_end (&builder));
+  walk->count_locked = count_locked;
   walk->key = g_strdup (key);
   walk->values = g_ptr_array_new_with_free_func (g_free);
   g_task_set_task_data (task, walk, (GDestroyNotify) walk_free);
@@ -205,7 +214,7 @@ ms_secret_items_delete_async (GHashTable *attributes,
                               GAsyncReadyCallback callback,
                               gpointer user_data)
 {
-  walk_async (attributes, NULL, cancellable, callback, user_data,
+  walk_async (attributes, FALSE, NULL, cancellable, callback, user_data,
               ms_secret_items_delete_async);
 }
 
@@ -223,7 +232,8 @@ ms_secret_items_list_async (GHashTable *attributes,
                             GAsyncReadyCallback callback,
                             gpointer user_data)
 {
-  walk_async (attributes, key, cancellable, callback, user_data, ms_secret_items_list_async);
+  walk_async (attributes, FALSE, key, cancellable, callback, user_data,
+              ms_secret_items_list_async);
 }
 
 GPtrArray *
@@ -231,4 +241,21 @@ ms_secret_items_list_finish (GAsyncResult *result,
                              GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+ms_secret_items_count_locked_async (GHashTable *attributes,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  walk_async (attributes, TRUE, NULL, cancellable, callback, user_data,
+              ms_secret_items_count_locked_async);
+}
+
+gssize
+ms_secret_items_count_locked_finish (GAsyncResult *result,
+                                     GError **error)
+{
+  return g_task_propagate_int (G_TASK (result), error);
 }

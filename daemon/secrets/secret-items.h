@@ -35,4 +35,14 @@ void ms_secret_items_list_async (GHashTable *attributes,
 GPtrArray *ms_secret_items_list_finish (GAsyncResult *result,
                                         GError **error);
 
+/* How many items whose attributes include @attributes are locked: their
+ * secrets cannot be read or deleted until the keyring is unlocked.
+ * Returns: the count, or -1 with @error set. */
+void ms_secret_items_count_locked_async (GHashTable *attributes,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+gssize ms_secret_items_count_locked_finish (GAsyncResult *result,
+                                            GError **error);
+
 G_END_DECLS

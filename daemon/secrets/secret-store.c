@@ -139,6 +139,38 @@ ms_secret_store_finish (GAsyncResult *result,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* The account's items, found by attributes as libsecret stores them. */
+static GHashTable *
+account_attributes (const char *account_id,
+                    const char *address)
+{
+  GHashTable *attributes = secret_attributes_build (ms_secret_get_schema (),
+                                                    "address", address,
+                                                    "account-id", account_id,
+                                                    NULL);
+
+  g_hash_table_replace (attributes, g_strdup ("xdg:schema"), g_strdup (MS_SECRET_SCHEMA_NAME));
+  return attributes;
+}
+
+static void
+on_lookup_locked_counted (GObject *source,
+                          GAsyncResult *result,
+                          gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  gssize locked = ms_secret_items_count_locked_finish (result, &error);
+
+  if (locked < 0)
+    g_task_return_error (task, unavailable (error, LOOKING_UP));
+  else if (locked > 0)
+    /* libsecret asked to unlock it, and it stayed locked. */
+    g_task_return_error (task, unavailable (NULL, LOOKING_UP));
+  else
+    g_task_return_pointer (task, NULL, NULL);
+}
+
 static void
 on_looked_up (GObject *source,
               GAsyncResult *result,
@@ -154,10 +186,22 @@ on_looked_up (GObject *source,
       return;
     }
 
+  /* No password, or one in a keyring that stayed locked: libsecret
+   * answers both with nothing, but only the first means "set it again". */
+  if (password == NULL)
+    {
+      const char **ids = g_task_get_task_data (task);
+      g_autoptr(GHashTable) attributes = account_attributes (ids[0], ids[1]);
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      ms_secret_items_count_locked_async (attributes, cancellable, on_lookup_locked_counted,
+                                          g_steal_pointer (&task));
+      return;
+    }
+
   /* Our copy is wiped by ms_password_free(); libsecret's own buffer is
    * wiped by secret_password_free(). */
-  g_task_return_pointer (task, password ? ms_password_dup (password) : NULL,
-                         (GDestroyNotify) ms_password_free);
+  g_task_return_pointer (task, ms_password_dup (password), (GDestroyNotify) ms_password_free);
   secret_password_free (password);
 }
 
@@ -169,7 +213,11 @@ ms_secret_lookup_async (const char *account_id,
                         gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  char **ids = g_new0 (char *, 3);
 
+  ids[0] = g_strdup (account_id);
+  ids[1] = g_strdup (address);
+  g_task_set_task_data (task, ids, (GDestroyNotify) g_strfreev);
   g_task_set_source_tag (task, ms_secret_lookup_async);
   secret_password_lookup (ms_secret_get_schema (), cancellable, on_looked_up, task,
                           "address", address, "account-id", account_id, NULL);
@@ -241,6 +289,46 @@ ms_secret_clear_id_async (const char *account_id,
 gboolean
 ms_secret_clear_finish (GAsyncResult *result,
                         GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+on_remove_locked_counted (GObject *source,
+                          GAsyncResult *result,
+                          gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  gssize locked = ms_secret_items_count_locked_finish (result, &error);
+
+  if (locked < 0)
+    g_task_return_error (task, unavailable (error, REMOVING));
+  else if (locked > 0)
+    g_task_return_error (task, unavailable (g_error_new_literal (SECRET_ERROR, SECRET_ERROR_IS_LOCKED,
+                                                                 "locked"),
+                                            REMOVING));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+ms_secret_check_removable_async (const char *account_id,
+                                 const char *address,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr(GHashTable) attributes = account_attributes (account_id, address);
+
+  g_task_set_source_tag (task, ms_secret_check_removable_async);
+  ms_secret_items_count_locked_async (attributes, cancellable, on_remove_locked_counted, task);
+}
+
+gboolean
+ms_secret_check_removable_finish (GAsyncResult *result,
+                                  GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }

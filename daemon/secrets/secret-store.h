@@ -33,7 +33,8 @@ gboolean ms_secret_store_finish (GAsyncResult *result,
                                  GError **error);
 
 /* Returns: (transfer full) (nullable): the password, to be freed with
- * ms_password_free(); NULL without an error when there is none. */
+ * ms_password_free(); NULL without an error when there is none.  A
+ * password in a keyring that stays locked is an error, not "none". */
 void ms_secret_lookup_async (const char *account_id,
                              const char *address,
                              GCancellable *cancellable,
@@ -50,6 +51,17 @@ void ms_secret_clear_async (const char *account_id,
                             gpointer user_data);
 gboolean ms_secret_clear_finish (GAsyncResult *result,
                                  GError **error);
+
+/* Whether the account's password can be removed now: an error
+ * (MS_ERROR_SECRET_STORE_UNAVAILABLE) if the keyring holding it is locked
+ * or the Secret Service is missing; no password is fine. */
+void ms_secret_check_removable_async (const char *account_id,
+                                      const char *address,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data);
+gboolean ms_secret_check_removable_finish (GAsyncResult *result,
+                                           GError **error);
 
 /* The "account-id" of every password of mailsetup's schema, to find
  * passwords whose account is gone.

@@ -6,6 +6,7 @@ SetPassword and Remove; a missing, locked or absent Secret Service; a
 damaged account file."""
 
 import base64
+import json
 import os
 import stat
 import time
@@ -400,6 +401,52 @@ class SecretServiceLocked(SessionTestCase):
         self.assertEqual(managed_objects(self.s), {})
         self.assertTrue(self.keyring.is_locked(self.s))
         ensure_daemon_answers(self.s)
+
+
+class KeyringLockedLater(SessionTestCase):
+    """The account exists, then the keyring is locked (a screen lock, the
+    person in Passwords and Keys) and no prompt can unlock it: a locked
+    keyring is said to be locked, never taken for a missing password."""
+
+    @classmethod
+    def setUpClass(cls):
+        use_components(cls)
+        super().setUpClass()
+
+    def test_locked_keyring_is_not_a_missing_password(self):
+        path = add_account(self.s, "jane@icloud.com")
+        self.keyring.lock(self.s)
+
+        name, message = account_error(self.s, path, "GetPassword")
+        self.assertEqual(name, ERROR + "SecretStoreUnavailable", message)
+        self.assertTrue(message.startswith("Could not look up the password. The keyring is locked"), message)
+
+        name, message = account_error(self.s, path, "Check")
+        self.assertEqual(name, ERROR + "SecretStoreUnavailable", message)
+        p = properties(self.s, path)
+        self.assertNotEqual(p["Status"], "needs-password", p)
+        self.assertIn("keyring is locked", p["StatusMessage"])
+
+        # Remove would leave the password behind: it changes nothing and
+        # says why.
+        before = read_accounts(self.s)
+        name, message = account_error(self.s, path, "Remove")
+        self.assertEqual(name, ERROR + "SecretStoreUnavailable", message)
+        self.assertTrue(message.startswith("Could not remove the password. The keyring is locked"), message)
+        self.assertEqual(read_accounts(self.s), before)
+        self.assertEqual(list(managed_objects(self.s)), [path])
+        r = self.s.busctl("call", "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                          "org.freedesktop.Secret.Service", "SearchItems", "a{ss}", 1, "xdg:schema", SCHEMA)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        unlocked, locked = harness.plain(json.loads(r.stdout))
+        self.assertEqual((len(unlocked), len(locked)), (0, 1), "the password is kept, locked")
+
+        # A restart lists the locked password: the account does not turn
+        # "needs-password" either.
+        restart_daemon(self.s)
+        self.assertEqual(list(managed_objects(self.s)), [path])
+        time.sleep(0.5)
+        self.assertEqual(prop(self.s, path, "Status"), "unchecked")
 
 
 class DamagedFile(SessionTestCase):
