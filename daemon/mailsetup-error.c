@@ -28,6 +28,7 @@ static const GDBusErrorEntry error_entries[] = {
   { MS_ERROR_SECRET_STORE_UNAVAILABLE, ERROR_PREFIX "SecretStoreUnavailable" },
   { MS_ERROR_CANCELLED, ERROR_PREFIX "Cancelled" },
   { MS_ERROR_ACCESS_DENIED, ERROR_PREFIX "AccessDenied" },
+  { MS_ERROR_ACCOUNT_FILE_UNWRITABLE, ERROR_PREFIX "AccountFileUnwritable" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (error_entries) == MS_ERROR_N_CODES);

@@ -379,7 +379,7 @@ on_add_saved (GObject *source,
   g_ptr_array_remove (accounts->adding, add->data);
   if (!ms_account_file_save_finish (accounts->file, result, &error))
     {
-      add->error = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+      add->error = g_error_new (MS_ERROR, MS_ERROR_ACCOUNT_FILE_UNWRITABLE,
                                 _("Could not save the account: %s"), error->message);
       /* A save queued meanwhile may have written it after all. */
       ms_accounts_save_soon (accounts);
@@ -530,7 +530,7 @@ on_remove_saved (GObject *source,
     {
       /* The account stays; a save queued meanwhile may have left it out. */
       ms_accounts_save_soon (accounts);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
+      g_task_return_new_error (task, MS_ERROR, MS_ERROR_ACCOUNT_FILE_UNWRITABLE,
                                _("Could not save the account file: %s"), error->message);
       return;
     }

@@ -403,6 +403,34 @@ class SecretServiceLocked(SessionTestCase):
         ensure_daemon_answers(self.s)
 
 
+class AccountFileUnwritable(SessionTestCase):
+    """The account file cannot be written (here: a folder has taken its
+    name, which stops root too)."""
+
+    @classmethod
+    def setUpClass(cls):
+        use_components(cls)
+        super().setUpClass()
+
+    def test_add_is_undone_with_a_named_error(self):
+        self.s.activate()
+        blocker = accounts_file(self.s)
+        os.makedirs(blocker)
+
+        name, message = add_account_error(self.s, "jane@icloud.com")
+        self.assertEqual(name, ERROR + "AccountFileUnwritable", message)
+        self.assertTrue(message.startswith("Could not save the account:"), message)
+        # Undone: no account, and no password left in the keyring.
+        self.assertEqual(managed_objects(self.s), {})
+        wait_for(lambda: mailsetup_secrets(self.s, self.keyring) == [], 5, what="the password removed again")
+        self.assertTrue(os.path.isdir(blocker))
+
+        # Once the way is clear, the same add works.
+        os.rmdir(blocker)
+        path = add_account(self.s, "jane@icloud.com")
+        self.assertEqual(list(read_accounts(self.s)), [prop(self.s, path, "Id")])
+
+
 class KeyringLockedLater(SessionTestCase):
     """The account exists, then the keyring is locked (a screen lock, the
     person in Passwords and Keys) and no prompt can unlock it: a locked
