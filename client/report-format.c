@@ -167,6 +167,7 @@ append_protocol (GString *out, GVariant *report, const char *key,
   g_autoptr(GVariant) details =
     g_variant_lookup_value (report, key, G_VARIANT_TYPE_VARDICT);
   g_autofree char *endpoint = NULL;
+  const char *reason;
   guint64 max_size = 0;
 
   if (details == NULL)
@@ -177,6 +178,11 @@ append_protocol (GString *out, GVariant *report, const char *key,
   if (endpoint != NULL)
     g_string_append_printf (out, "   %s", endpoint);
   g_string_append_c (out, '\n');
+
+  /* Why a fallback endpoint was used (port 465 when 587 was silent). */
+  reason = ctl_settings_lookup_string (details, "reason");
+  if (reason != NULL)
+    ctl_text_wrap (out, reason, 2, CTL_FORMAT_WRAP_WIDTH);
 
   append_user (out, details);
   append_tls (out, details);

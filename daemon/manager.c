@@ -3,7 +3,9 @@
  * Every method starts the same way: check what needs no network (the
  * password, the options), then find the provider of the address (for a
  * custom domain that asks DNS), then do its own work.  A Request carries
- * a call through those steps.
+ * a call through those steps.  Its time (option timeout-ms) runs from the
+ * call's arrival: the DNS lookup gets a bounded share, and the work after
+ * it what is left, so the caller's 25 s D-Bus timeout holds.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -22,6 +24,7 @@
 #include "mailsetup-error.h"
 #include "password.h"
 #include "providers/address-resolver.h"
+#include "providers/mx-lookup.h"
 #include "secrets/secret-store.h"
 #include "settings.h"
 #include "validation/report.h"
@@ -47,6 +50,7 @@ struct _Request {
   MsResolvedAddress *resolved;  /* once the provider is known */
   gboolean reserved;            /* AddAccount holds the address */
   RequestStep next;
+  gint64 deadline;              /* monotonic: the call's arrival + timeout-ms */
 };
 
 static void
@@ -98,7 +102,18 @@ request_new (MsManager *self,
     }
 
   request->password = password ? ms_password_dup (password) : NULL;
+  request->deadline = g_get_monotonic_time () + (gint64) request->options.timeout_ms * 1000;
   return request;
+}
+
+/* What is left of the call's time, at least 1 ms (so the step after
+ * reports its own time-out rather than starting without a limit). */
+static guint
+request_remaining_ms (Request *request)
+{
+  gint64 left = (request->deadline - g_get_monotonic_time ()) / 1000;
+
+  return (guint) CLAMP (left, 1, G_MAXUINT);
 }
 
 static void
@@ -123,9 +138,12 @@ resolve_then (Request *request,
               RequestStep next)
 {
   request->next = next;
+  /* A custom domain's MX lookup gets a bounded share of the call's time:
+   * its own limit, or less when the caller gave less. */
   ms_address_resolve_async (request->self->registry, raw_address, request->options.login,
-                            login_required, bus_call_get_cancellable (request->call),
-                            on_resolved, request);
+                            login_required,
+                            MIN (MS_MX_LOOKUP_TIMEOUT_MS, request_remaining_ms (request)),
+                            bus_call_get_cancellable (request->call), on_resolved, request);
 }
 
 /* LookupProvider */
@@ -182,8 +200,9 @@ validate_then (Request *request,
 {
   MsResolvedAddress *resolved = request->resolved;
 
+  /* The validation has what the provider lookup left of the call's time. */
   ms_validate_async (resolved->provider, resolved->address, resolved->login,
-                     request->password, request->options.timeout_ms,
+                     request->password, request_remaining_ms (request),
                      bus_call_get_cancellable (request->call), on_progress, request,
                      callback, request);
 }
@@ -344,7 +363,7 @@ diagnose_with (Request *request,
           g_strcmp0 (account->imap->username_template, account->address) != 0)
         login = account->imap->username_template;
     }
-  ms_diagnose_async (provider, unknown, address, login, password, request->options.timeout_ms,
+  ms_diagnose_async (provider, unknown, address, login, password, request_remaining_ms (request),
                      bus_call_get_cancellable (request->call), on_diagnosed, request);
 }
 
@@ -377,8 +396,10 @@ on_resolved_for_diagnosis (GObject *source,
 
   request->resolved = ms_address_resolve_finish (result, &error);
 
-  /* An unknown provider is the checklist's first finding, not an error. */
-  if (g_error_matches (error, MS_ERROR, MS_ERROR_UNKNOWN_PROVIDER))
+  /* An unknown provider, or one DNS did not name in time, is the
+   * checklist's first finding, not an error. */
+  if (g_error_matches (error, MS_ERROR, MS_ERROR_UNKNOWN_PROVIDER) ||
+      g_error_matches (error, MS_ERROR, MS_ERROR_TIMEOUT))
     {
       diagnose_with (request, NULL, error, NULL, NULL);
       return;
@@ -414,6 +435,7 @@ handle_diagnose (BusCall *call,
   request = request_new (self, call, NULL, options);
   if (request != NULL)
     ms_address_resolve_async (self->registry, raw_address, request->options.login, FALSE,
+                              MIN (MS_MX_LOOKUP_TIMEOUT_MS, request_remaining_ms (request)),
                               bus_call_get_cancellable (call), on_resolved_for_diagnosis,
                               request);
 }

@@ -955,31 +955,34 @@ resolve (const char *host,
     {
       int seconds = seconds_until (started, deadline);
 
+      /* The port tells apart the endpoints that share a host name. */
       g_set_error (error, MS_ERROR, MS_ERROR_TIMEOUT,
-                   ngettext ("Looking up the server name %s took longer than "
-                             "%d second. Check this computer's internet "
-                             "connection.",
-                             "Looking up the server name %s took longer than "
-                             "%d seconds. Check this computer's internet "
-                             "connection.",
+                   ngettext ("Looking up the server name %s for port %u took "
+                             "longer than %d second. Check this computer's "
+                             "internet connection.",
+                             "Looking up the server name %s for port %u took "
+                             "longer than %d seconds. Check this computer's "
+                             "internet connection.",
                              seconds),
-                   host, seconds);
+                   host, port, seconds);
     }
   else if (g_error_matches (lookup.error, G_RESOLVER_ERROR,
                             G_RESOLVER_ERROR_NOT_FOUND))
     {
       g_set_error (error, MS_ERROR, MS_ERROR_CONNECTION_FAILED,
-                   _("The server name %s could not be found. Check that this "
-                     "computer is connected to the internet and that name "
-                     "lookups (DNS) work."),
-                   host);
+                   _("The server name %s could not be found, so port %u could "
+                     "not be reached. Check that this computer is connected "
+                     "to the internet and that name lookups (DNS) work."),
+                   host, port);
     }
   else
     {
       g_set_error (error, MS_ERROR, MS_ERROR_CONNECTION_FAILED,
-                   _("The server name %s could not be looked up (%s). Check "
-                     "this computer's internet connection."),
-                   host, lookup.error != NULL ? lookup.error->message : "?");
+                   _("The server name %s could not be looked up (%s), so port "
+                     "%u could not be reached. Check this computer's internet "
+                     "connection."),
+                   host, lookup.error != NULL ? lookup.error->message : "?",
+                   port);
     }
 
   g_clear_error (&lookup.error);

@@ -111,6 +111,13 @@ on_mx_looked_up (GObject *source,
   MsProvider *provider;
 
   provider = ms_mx_lookup_finish (result, &error);
+  /* Not knowing in time, or being told to stop, is not "unknown". */
+  if (g_error_matches (error, MS_ERROR, MS_ERROR_TIMEOUT) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   if (provider == NULL)
     {
       g_task_return_error (task, unknown_provider (domain, error ? error->message : NULL));
@@ -127,6 +134,7 @@ ms_address_resolve_async (MsProviderRegistry *registry,
                           const char *raw_address,
                           const char *raw_login,
                           gboolean login_required,
+                          guint timeout_ms,
                           GCancellable *cancellable,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
@@ -162,8 +170,8 @@ ms_address_resolve_async (MsProviderRegistry *registry,
     }
 
   /* Only a domain no provider file names costs a DNS query. */
-  ms_mx_lookup_async (registry, ms_address_get_domain (address), cancellable,
-                      on_mx_looked_up, g_steal_pointer (&task));
+  ms_mx_lookup_with_timeout_async (registry, ms_address_get_domain (address), timeout_ms,
+                                   cancellable, on_mx_looked_up, g_steal_pointer (&task));
 }
 
 MsResolvedAddress *

@@ -24,6 +24,25 @@ ms_protocol_to_string (MsProtocol protocol)
   return protocol == MS_PROTOCOL_IMAP ? "imap" : "smtp";
 }
 
+const char *
+ms_attempt_cause_to_string (MsAttemptCause cause)
+{
+  switch (cause)
+    {
+    case MS_ATTEMPT_CAUSE_HEAD_START_OVER:
+      return "head-start-over";
+    case MS_ATTEMPT_CAUSE_PREVIOUS_FAILED:
+      return "previous-failed";
+    case MS_ATTEMPT_CAUSE_NEXT_USERNAME:
+      return "next-username";
+    case MS_ATTEMPT_CAUSE_IMAP_USERNAME:
+      return "imap-username";
+    case MS_ATTEMPT_CAUSE_FIRST:
+    default:
+      return "first";
+    }
+}
+
 MsAttempt *
 ms_attempt_ref (MsAttempt *attempt)
 {
@@ -44,6 +63,7 @@ ms_attempt_unref (MsAttempt *attempt)
   g_clear_object (&attempt->cancellable);
   g_main_context_unref (attempt->context);
   g_free (attempt->username);
+  g_free (attempt->reason);
   g_free (attempt);
 }
 

@@ -20,6 +20,19 @@ typedef enum {
 /* "imap" or "smtp", as in Progress signals and reports (transfer none). */
 const char *ms_protocol_to_string (MsProtocol protocol);
 
+/* Why an attempt was started, for the report. */
+typedef enum {
+  MS_ATTEMPT_CAUSE_FIRST,            /* the first endpoint or user name */
+  MS_ATTEMPT_CAUSE_HEAD_START_OVER,  /* the endpoint before had not answered in time */
+  MS_ATTEMPT_CAUSE_PREVIOUS_FAILED,  /* the endpoint before failed */
+  MS_ATTEMPT_CAUSE_NEXT_USERNAME,    /* the user name before was refused */
+  MS_ATTEMPT_CAUSE_IMAP_USERNAME,    /* SMTP again, as the user name IMAP accepted */
+} MsAttemptCause;
+
+/* "first", "head-start-over", "previous-failed", "next-username" or
+ * "imap-username", as in reports (transfer none). */
+const char *ms_attempt_cause_to_string (MsAttemptCause cause);
+
 typedef struct _MsAttempt MsAttempt;
 
 /* Both are called in the main context that started the attempt. */
@@ -29,13 +42,17 @@ typedef void (*MsAttemptStageFunc) (MsAttempt *attempt,
 typedef void (*MsAttemptDoneFunc) (MsAttempt *attempt,
                                    gpointer user_data);
 
-/* Read-only for everybody but attempt.c. */
+/* Read-only for everybody but attempt.c, except as noted. */
 struct _MsAttempt {
   gatomicrefcount ref_count;
   MsProtocol protocol;
   MsEndpoint *endpoint;
   char *username;
   gint64 started_us;      /* monotonic */
+
+  /* Set by whoever started the attempt, right after starting it: */
+  MsAttemptCause cause;
+  char *reason;           /* why, in words for people, or NULL */
 
   /* Set in the main context when the attempt has finished: */
   gboolean finished;

@@ -25,6 +25,10 @@ add_endpoint (GVariantDict *dict,
                          ms_security_to_string (attempt->endpoint->security));
   g_variant_dict_insert (dict, "username", "s", attempt->username);
   g_variant_dict_insert_value (dict, "elapsed-ms", milliseconds (attempt->result.elapsed_us));
+  /* Why this endpoint or user name was tried: a fallback says so. */
+  g_variant_dict_insert (dict, "started-because", "s", ms_attempt_cause_to_string (attempt->cause));
+  if (attempt->reason != NULL)
+    g_variant_dict_insert (dict, "reason", "s", attempt->reason);
 }
 
 static GVariant *

@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * endpoint that signed in, the message size limit), plus "operation",
  * "elapsed-ms" and per protocol ("imap", "smtp") a dictionary with the
  * endpoint, user name, mechanism, TLS version and cipher, certificate
- * subject, issuer and SHA-256 fingerprint, time taken and "attempts":
+ * subject, issuer and SHA-256 fingerprint, time taken, why it was tried
+ * ("started-because", and "reason" for a fallback endpoint) and "attempts":
  * every attempt with its outcome ("ok" or an error name) and message.
  * Returns: (transfer floating) */
 GVariant *ms_report_from_validation (MsValidation *validation,

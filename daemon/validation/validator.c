@@ -6,9 +6,11 @@
  * up after a failed login).  The preferred SMTP endpoint (587, STARTTLS)
  * gets a head start; if it fails, or has not greeted us by the end of the
  * head start, the next one (465, implicit TLS) runs alongside it, and the
- * first login that works wins.  SMTP signs in with the provider's user
- * name; if the server refuses it but IMAP accepted another one, SMTP tries
- * that one too (servers that know a user only by local part).
+ * first login that works wins; each attempt keeps why it was started, so
+ * that the report can say why 465 was used.  SMTP signs in with the
+ * provider's user name; if the server refuses it but IMAP accepted
+ * another one, SMTP tries that one too (servers that know a user only by
+ * local part).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -160,21 +162,24 @@ run_has_running (Run *run)
 static void on_attempt_stage (MsAttempt *attempt, const char *stage, gpointer user_data);
 static void on_attempt_done (MsAttempt *attempt, gpointer user_data);
 
-static void
+static MsAttempt *
 start_attempt (GTask *task,
                Run *run,
                const MsEndpoint *endpoint,
-               const char *username)
+               const char *username,
+               MsAttemptCause cause)
 {
   State *state = g_task_get_task_data (task);
   MsAttempt *attempt;
 
-  g_debug ("Trying %s %s:%u as %s", ms_protocol_to_string (run->protocol),
-           endpoint->hostname, endpoint->port, username);
+  g_debug ("Trying %s %s:%u as %s (%s)", ms_protocol_to_string (run->protocol),
+           endpoint->hostname, endpoint->port, username, ms_attempt_cause_to_string (cause));
 
   attempt = ms_attempt_start (run->protocol, endpoint, username, state->password,
                               state->deadline, on_attempt_stage, on_attempt_done, task);
+  attempt->cause = cause;
   g_ptr_array_add (run->attempts, attempt);
+  return attempt;
 }
 
 static gboolean
@@ -188,20 +193,27 @@ start_next_imap (GTask *task)
       g_hash_table_size (state->refused_names) >= MS_VALIDATION_MAX_FAILED_LOGINS)
     return FALSE;
 
-  username = ms_provider_expand (candidates->pdata[state->imap.next++], login_of (state));
-  start_attempt (task, &state->imap, state->provider->imap->pdata[0], username);
+  username = ms_provider_expand (candidates->pdata[state->imap.next], login_of (state));
+  start_attempt (task, &state->imap, state->provider->imap->pdata[0], username,
+                 state->imap.next == 0 ? MS_ATTEMPT_CAUSE_FIRST : MS_ATTEMPT_CAUSE_NEXT_USERNAME);
+  state->imap.next++;
   return TRUE;
 }
 
 static gboolean on_head_start_over (gpointer user_data);
 
+/* Starts the next SMTP endpoint; @cause says why, and @previous (NULL for
+ * the first) is the attempt whose silence or failure prompted it. */
 static gboolean
-start_next_smtp (GTask *task)
+start_next_smtp (GTask *task,
+                 MsAttemptCause cause,
+                 MsAttempt *previous)
 {
   State *state = g_task_get_task_data (task);
   GPtrArray *endpoints = state->provider->smtp;
   const MsEndpoint *endpoint;
   g_autofree char *username = NULL;
+  MsAttempt *attempt;
 
   clear_source (&state->head_start);
 
@@ -210,7 +222,19 @@ start_next_smtp (GTask *task)
 
   endpoint = endpoints->pdata[state->smtp.next++];
   username = ms_provider_expand (endpoint->username_template, login_of (state));
-  start_attempt (task, &state->smtp, endpoint, username);
+  attempt = start_attempt (task, &state->smtp, endpoint, username, cause);
+
+  /* The report tells why a fallback endpoint was used at all. */
+  if (previous != NULL && cause == MS_ATTEMPT_CAUSE_HEAD_START_OVER)
+    attempt->reason = g_strdup_printf (_("%s port %u had not answered within %d ms, so %s "
+                                         "port %u was tried alongside it."),
+                                       previous->endpoint->hostname, previous->endpoint->port,
+                                       MS_VALIDATION_HEAD_START_MS, endpoint->hostname,
+                                       endpoint->port);
+  else if (previous != NULL && cause == MS_ATTEMPT_CAUSE_PREVIOUS_FAILED)
+    attempt->reason = g_strdup_printf (_("%s port %u failed, so %s port %u was tried."),
+                                       previous->endpoint->hostname, previous->endpoint->port,
+                                       endpoint->hostname, endpoint->port);
 
   if (state->smtp.next < endpoints->len)
     {
@@ -239,7 +263,7 @@ on_head_start_over (gpointer user_data)
     {
       g_debug ("SMTP port %u has not answered within %d ms; trying the next endpoint too",
                latest->endpoint->port, MS_VALIDATION_HEAD_START_MS);
-      start_next_smtp (task);
+      start_next_smtp (task, MS_ATTEMPT_CAUSE_HEAD_START_OVER, latest);
     }
 
   return G_SOURCE_REMOVE;
@@ -292,14 +316,33 @@ append_advice (GString *message,
       if (provider->password_url != NULL)
         g_string_append_printf (message, " %s", provider->password_url);
     }
-  else if (primary->protocol == MS_PROTOCOL_SMTP &&
-           (g_error_matches (primary->error, MS_ERROR, MS_ERROR_CONNECTION_FAILED) ||
-            g_error_matches (primary->error, MS_ERROR, MS_ERROR_TIMEOUT)))
+}
+
+/* Whether no SMTP attempt got through: each one failed to connect or ran
+ * out of time, as when the Internet provider blocks SMTP. */
+static gboolean
+smtp_unreachable (State *state)
+{
+  GPtrArray *attempts = state->smtp.attempts;
+
+  for (guint i = 0; i < attempts->len; i++)
     {
-      g_string_append (message, "\n\n");
-      g_string_append (message, _("Some Internet providers block outgoing mail (SMTP) "
-                                  "traffic. Ask yours to lift the block, or use port 465."));
+      MsAttempt *attempt = attempts->pdata[i];
+
+      if (!g_error_matches (attempt->error, MS_ERROR, MS_ERROR_CONNECTION_FAILED) &&
+          !g_error_matches (attempt->error, MS_ERROR, MS_ERROR_TIMEOUT))
+        return FALSE;
     }
+
+  return attempts->len > 0;
+}
+
+static void
+append_smtp_advice (GString *message)
+{
+  g_string_append (message, "\n\n");
+  g_string_append (message, _("Some Internet providers block outgoing mail (SMTP) "
+                              "traffic. Ask yours to lift the block, or use port 465."));
 }
 
 static GError *
@@ -309,6 +352,7 @@ compose_error (State *state)
   MsAttempt *primary = NULL;
   g_autoptr(GString) message = NULL;
   gboolean listed = FALSE;
+  gboolean smtp_advice = smtp_unreachable (state);
 
   for (gsize r = 0; r < G_N_ELEMENTS (runs); r++)
     for (guint i = 0; i < runs[r]->attempts->len; i++)
@@ -324,6 +368,10 @@ compose_error (State *state)
 
   message = g_string_new (primary->error->message);
   append_advice (message, state, primary);
+  /* Whichever error is reported, an SMTP that nobody answered gets its
+   * advice: next to the SMTP error, or after the list that names it. */
+  if (smtp_advice && primary->protocol == MS_PROTOCOL_SMTP)
+    append_smtp_advice (message);
 
   for (gsize r = 0; r < G_N_ELEMENTS (runs); r++)
     for (guint i = 0; i < runs[r]->attempts->len; i++)
@@ -343,6 +391,9 @@ compose_error (State *state)
         line = describe_attempt (attempt);
         g_string_append_printf (message, "\n• %s", line);
       }
+
+  if (smtp_advice && primary->protocol != MS_PROTOCOL_SMTP)
+    append_smtp_advice (message);
 
   return g_error_new_literal (MS_ERROR, primary->error->code, message->str);
 }
@@ -410,7 +461,8 @@ retry_smtp_as_imap_user (GTask *task)
     return FALSE;
 
   state->smtp_retried = TRUE;
-  start_attempt (task, &state->smtp, refused->endpoint, imap->username);
+  start_attempt (task, &state->smtp, refused->endpoint, imap->username,
+                 MS_ATTEMPT_CAUSE_IMAP_USERNAME);
   return TRUE;
 }
 
@@ -487,7 +539,7 @@ on_attempt_done (MsAttempt *attempt,
       start_next_imap (task))
     return;
   if (run->protocol == MS_PROTOCOL_SMTP && !ms_attempt_auth_failed (attempt) &&
-      start_next_smtp (task))
+      start_next_smtp (task, MS_ATTEMPT_CAUSE_PREVIOUS_FAILED, attempt))
     return;
   if (run->protocol == MS_PROTOCOL_SMTP && ms_attempt_auth_failed (attempt) &&
       !state->smtp_retried && state->smtp_waiting == NULL)
@@ -606,7 +658,7 @@ ms_validate_async (MsProvider *provider,
     }
 
   start_next_imap (task);
-  start_next_smtp (task);
+  start_next_smtp (task, MS_ATTEMPT_CAUSE_FIRST, NULL);
 }
 
 MsValidation *

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """ValidateCredentials against a real Dovecot standing in for iCloud: the
-report, wrong passwords, the SMTP fallback to implicit TLS, user names,
-Progress signals, and the password checks made before any network."""
+report, wrong passwords, the SMTP fallback to implicit TLS and why the
+report says it was used, what a failure's message says (the ports, the
+advice for a blocked SMTP), user names, Progress signals, and the password
+checks made before any network."""
 
 import hashlib
 import json
@@ -28,6 +30,12 @@ OK = "ok"
 AUTH_FAILED = ERROR + "AuthenticationFailed"
 INVALID_PASSWORD = ERROR + "InvalidPassword"
 CONNECTION_FAILED = ERROR + "ConnectionFailed"
+TIMEOUT = ERROR + "Timeout"
+CANCELLED = ERROR + "Cancelled"
+# RFC 6761: never resolves, whatever the name server.
+UNRESOLVABLE = "no-such-host.invalid"
+# The advice of Apple's help when sending fails.
+SMTP_ADVICE = r"(?i)internet providers? block outgoing mail.*port 465"
 PROGRESS_MATCH = "type='signal',interface='org.mailsetup.MailSetup1.Manager',member='Progress'"
 STAGES = {"connecting", "tls", "greeting", "authenticating", "done"}
 
@@ -176,6 +184,9 @@ class ValidateDovecot(SessionTestCase):
         name, message = validate_error(self.s, "jane@icloud.com", "my-apple-id-password")
         self.assertEqual(name, AUTH_FAILED, message)
         self.assertIn("app-specific password", message)
+        self.assertIn("since 2017", message)
+        self.assertIn("two-factor authentication", message)
+        self.assertIn("account.apple.com", message)
         self.assertIn("xxxx-xxxx-xxxx-xxxx", message)
         self.assertIn("Also tried", message)
         self.assertNotIn("my-apple-id-password", message)
@@ -205,6 +216,13 @@ class ValidateDovecot(SessionTestCase):
         self.assertAttempts(attempts, [(closed, CONNECTION_FAILED, None), (p["submissions"], OK, None)])
         self.assertIn(str(closed), attempts[0]["message"])
         self.assertEqual(report["imap"]["attempts"][0]["outcome"], OK)
+        # Why 465 was used: 587 failed.
+        self.assertEqual([a["started-because"] for a in attempts], ["first", "previous-failed"])
+        self.assertEqual(report["smtp"]["started-because"], "previous-failed")
+        self.assertIn(f"port {closed} failed", report["smtp"]["reason"])
+        self.assertIn(f"port {p['submissions']} was tried", report["smtp"]["reason"])
+        self.assertEqual(report["imap"]["started-because"], "first")
+        self.assertNotIn("reason", report["imap"])
 
     def test_silent_starttls_port_gives_way_to_465(self):
         # The 587-style port accepts but never greets: after the head start
@@ -216,8 +234,67 @@ class ValidateDovecot(SessionTestCase):
         started = time.monotonic()
         report = validate(self.s, "jane@icloud.com", PASSWORD, timeout_ms=8000)
         elapsed = time.monotonic() - started
-        self.assertEqual(report["smtp-port"], p["submissions"], json.dumps(report["smtp"], indent=1))
+        smtp = report["smtp"]
+        self.assertEqual(report["smtp-port"], p["submissions"], json.dumps(smtp, indent=1))
         self.assertLess(elapsed, 5, "465 was not tried until 587 timed out")
+        # The report says why 465 was used: 587 had not answered within
+        # the head start; 587 itself was dropped once 465 signed in.
+        self.assertEqual(smtp["started-because"], "head-start-over", json.dumps(smtp, indent=1))
+        self.assertIn(f"port {silent.port} had not answered within 300 ms", smtp["reason"])
+        self.assertIn(f"port {p['submissions']} was tried alongside it", smtp["reason"])
+        attempts = smtp["attempts"]
+        self.assertAttempts(attempts, [(silent.port, CANCELLED, None), (p["submissions"], OK, None)])
+        self.assertEqual([a["started-because"] for a in attempts], ["first", "head-start-over"])
+        self.assertNotIn("reason", attempts[0])
+        self.assertEqual(attempts[1]["reason"], smtp["reason"])
+
+    # -- what every failure says -------------------------------------------------
+
+    def test_connection_refused_everywhere(self):
+        # IMAP's refusal comes first among errors of equal rank, yet SMTP
+        # never got through either: the ISP-block advice must still be there.
+        imap, smtp, smtps = (self.faults.refused_port() for _ in range(3))
+        self.override.write(self.s, imap=imap, smtp=[smtp, smtps])
+        name, message = validate_error(self.s, "jane@icloud.com", PASSWORD, timeout_ms=5000)
+        self.assertEqual(name, CONNECTION_FAILED, message)
+        for port in (imap, smtp, smtps):
+            self.assertIn(f"port {port}", message)
+        self.assertRegex(message, SMTP_ADVICE)
+        # After the list that names the SMTP ports, not inside IMAP's part.
+        self.assertGreater(message.index("Internet providers"), message.index(f"port {smtps}"))
+
+    def test_wrong_password_with_smtp_blocked(self):
+        # The refused password is the error, and the advice for a blocked
+        # SMTP comes with it.
+        smtp, smtps = self.faults.refused_port(), self.faults.refused_port()
+        self.override.write(self.s, smtp=[smtp, smtps])
+        name, message = validate_error(self.s, "jane@icloud.com", "wxyz-wxyz-wxyz-wxyz", timeout_ms=5000)
+        self.assertEqual(name, AUTH_FAILED, message)
+        self.assertIn("app-specific password", message)
+        self.assertRegex(message, SMTP_ADVICE)
+
+    def test_smtp_works_no_smtp_advice(self):
+        # IMAP refused, SMTP fine: no word about blocked SMTP.
+        self.override.write(self.s, imap=self.faults.refused_port())
+        name, message = validate_error(self.s, "jane@icloud.com", PASSWORD, timeout_ms=5000)
+        self.assertEqual(name, CONNECTION_FAILED, message)
+        self.assertNotRegex(message, SMTP_ADVICE)
+
+    def test_unresolvable_smtp_host_names_each_port(self):
+        # Both SMTP endpoints on a name that never resolves: each line says
+        # which port it was about, so the two do not read the same.
+        self.override.write(self.s, smtp=[(UNRESOLVABLE, 1587), (UNRESOLVABLE, 1465)])
+        name, message = validate_error(self.s, "jane@icloud.com", PASSWORD, timeout_ms=5000)
+        # Without a name server that answers, the lookup may time out.
+        self.assertIn(name, (CONNECTION_FAILED, TIMEOUT), message)
+        smtp_parts = [message.split("\n", 1)[0]] + [
+            line for line in message.splitlines() if line.startswith("• SMTP:")
+        ]
+        self.assertEqual(len(smtp_parts), 2, message)
+        for part, port in zip(smtp_parts, (1587, 1465)):
+            self.assertIn(UNRESOLVABLE, part, message)
+            self.assertIn(f"port {port}", part, message)
+        self.assertRegex(message, SMTP_ADVICE)
 
     # -- Progress -------------------------------------------------------------
 

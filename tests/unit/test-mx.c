@@ -13,10 +13,16 @@
 #include "mx-lookup.h"
 #include "provider-registry.h"
 
+/* A domain whose name servers never answer: its query ends only when
+ * cancelled, as a real resolver's does. */
+#define HUNG_DOMAIN "hung.example"
+
 /* A resolver that answers MX queries from a table: domain → MX hosts. */
 typedef struct {
   GResolver parent_instance;
   GHashTable *mx;  /* domain → NULL-terminated char*[] */
+  guint hung_queries;      /* queries for HUNG_DOMAIN started */
+  guint hung_cancelled;    /* ... and stopped by cancellation */
 } FakeResolver;
 
 typedef struct {
@@ -47,6 +53,18 @@ fake_records (FakeResolver *self,
   return records;
 }
 
+static gboolean
+hung_query_cancelled (GCancellable *cancellable,
+                      gpointer user_data)
+{
+  GTask *task = user_data;
+  FakeResolver *self = g_task_get_source_object (task);
+
+  self->hung_cancelled++;
+  g_task_return_error_if_cancelled (task);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 fake_lookup_records_async (GResolver *resolver,
                            const char *domain,
@@ -60,6 +78,19 @@ fake_lookup_records_async (GResolver *resolver,
   GList *records;
 
   g_assert_cmpint (type, ==, G_RESOLVER_RECORD_MX);
+
+  if (g_str_equal (domain, HUNG_DOMAIN))
+    {
+      g_autoptr(GSource) source = NULL;
+
+      /* Without a cancellable nothing could ever stop this query. */
+      g_assert_nonnull (cancellable);
+      ((FakeResolver *) resolver)->hung_queries++;
+      source = g_cancellable_source_new (cancellable);
+      g_task_attach_source (task, source, G_SOURCE_FUNC (hung_query_cancelled));
+      return;
+    }
+
   records = fake_records ((FakeResolver *) resolver, domain, &error);
   if (records == NULL)
     g_task_return_error (task, error);
@@ -110,11 +141,14 @@ shipped_registry (void)
   return ms_provider_registry_new (dirs);
 }
 
+static FakeResolver *fake_resolver;
+
 static void
 install_fake_resolver (void)
 {
   FakeResolver *resolver = g_object_new (fake_resolver_get_type (), NULL);
 
+  fake_resolver = resolver;
   g_hash_table_insert (resolver->mx, "custom.example", icloud_mx);
   g_hash_table_insert (resolver->mx, "other.example", other_mx);
   g_hash_table_insert (resolver->mx, "lookalike.example", lookalike_mx);
@@ -172,6 +206,103 @@ test_other_mx (void)
   g_assert_null (mx_provider (registry, "no-mx.example"));
 }
 
+/* Whether the hung query has been cancelled, within a second. */
+static gboolean
+wait_hung_query_cancelled (guint cancelled_before)
+{
+  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+  while (fake_resolver->hung_cancelled == cancelled_before &&
+         g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+  return fake_resolver->hung_cancelled > cancelled_before;
+}
+
+/* A name server that never answers: the lookup ends at its bound with a
+ * time-out that names the domain, and the query itself is stopped. */
+static void
+test_hung_dns_times_out (void)
+{
+  g_autoptr(MsProviderRegistry) registry = shipped_registry ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MsProvider) provider = NULL;
+  guint queries = fake_resolver->hung_queries;
+  guint cancelled = fake_resolver->hung_cancelled;
+  gint64 started = g_get_monotonic_time ();
+  gint64 elapsed_ms;
+
+  ms_mx_lookup_with_timeout_async (registry, HUNG_DOMAIN, 300, NULL, on_done, &result);
+  provider = ms_mx_lookup_finish (wait_for (&result), &error);
+  elapsed_ms = (g_get_monotonic_time () - started) / 1000;
+
+  g_assert_null (provider);
+  g_assert_error (error, MS_ERROR, MS_ERROR_TIMEOUT);
+  g_assert_cmpuint (fake_resolver->hung_queries, ==, queries + 1);
+  g_assert_cmpint (elapsed_ms, >=, 300);
+  g_assert_cmpint (elapsed_ms, <, 300 + 500);
+  /* What a person reads: which domain, what was slow, for how long. */
+  g_assert_nonnull (strstr (error->message, HUNG_DOMAIN));
+  g_assert_nonnull (strstr (error->message, "MX"));
+  g_assert_nonnull (strstr (error->message, "1 second"));
+  g_assert_true (wait_hung_query_cancelled (cancelled));
+}
+
+/* The lookup the daemon makes (through ms_address_resolve_async) has the
+ * default bound, well inside a validation's 20 s. */
+static void
+test_hung_dns_default_bound (void)
+{
+  g_autoptr(MsProviderRegistry) registry = shipped_registry ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MsProvider) provider = NULL;
+  guint cancelled = fake_resolver->hung_cancelled;
+  gint64 started = g_get_monotonic_time ();
+  gint64 elapsed_ms;
+
+  g_assert_cmpint (MS_MX_LOOKUP_TIMEOUT_MS, <=, 5000);
+  ms_mx_lookup_async (registry, HUNG_DOMAIN, NULL, on_done, &result);
+  provider = ms_mx_lookup_finish (wait_for (&result), &error);
+  elapsed_ms = (g_get_monotonic_time () - started) / 1000;
+
+  g_assert_null (provider);
+  g_assert_error (error, MS_ERROR, MS_ERROR_TIMEOUT);
+  g_assert_cmpint (elapsed_ms, >=, MS_MX_LOOKUP_TIMEOUT_MS);
+  g_assert_cmpint (elapsed_ms, <, MS_MX_LOOKUP_TIMEOUT_MS + 500);
+  g_assert_nonnull (strstr (error->message, "5 seconds"));
+  g_assert_true (wait_hung_query_cancelled (cancelled));
+}
+
+static gboolean
+cancel_now (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A caller that gives up stops the lookup at once, before its bound. */
+static void
+test_hung_dns_cancelled (void)
+{
+  g_autoptr(MsProviderRegistry) registry = shipped_registry ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MsProvider) provider = NULL;
+  guint cancelled = fake_resolver->hung_cancelled;
+  gint64 started = g_get_monotonic_time ();
+
+  ms_mx_lookup_with_timeout_async (registry, HUNG_DOMAIN, 10000, cancellable, on_done, &result);
+  g_timeout_add (100, cancel_now, cancellable);
+  provider = ms_mx_lookup_finish (wait_for (&result), &error);
+
+  g_assert_null (provider);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 2 * G_USEC_PER_SEC);
+  g_assert_true (wait_hung_query_cancelled (cancelled));
+}
+
 static MsResolvedAddress *
 resolve (MsProviderRegistry *registry,
          const char *address,
@@ -181,7 +312,8 @@ resolve (MsProviderRegistry *registry,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  ms_address_resolve_async (registry, address, login, login_required, NULL, on_done, &result);
+  ms_address_resolve_async (registry, address, login, login_required, MS_MX_LOOKUP_TIMEOUT_MS,
+                            NULL, on_done, &result);
   return ms_address_resolve_finish (wait_for (&result), error);
 }
 
@@ -246,6 +378,9 @@ main (int argc,
   g_test_add_func ("/mx/icloud", test_icloud_mx);
   g_test_add_func ("/mx/other", test_other_mx);
   g_test_add_func ("/mx/resolve-address", test_resolve);
+  g_test_add_func ("/mx/hung-dns/times-out", test_hung_dns_times_out);
+  g_test_add_func ("/mx/hung-dns/default-bound", test_hung_dns_default_bound);
+  g_test_add_func ("/mx/hung-dns/cancelled", test_hung_dns_cancelled);
 
   return g_test_run ();
 }
