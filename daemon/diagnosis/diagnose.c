@@ -63,7 +63,6 @@ typedef struct {
   GTask *task;               /* not owned: attempts are abandoned before it goes */
   char *connect_id;
   char *tls_id;
-  gboolean tells_size;       /* the preferred SMTP endpoint: its EHLO has SIZE */
 } Connecting;
 
 static void
@@ -159,6 +158,51 @@ steps_to_variant (Diagnosis *diagnosis)
   return g_variant_builder_end (&list);
 }
 
+/* The size limit is in the EHLO reply of the first SMTP endpoint, in the
+ * provider's order, that got that far: 465's when 587 is blocked.  Called
+ * once every connection check has ended or been abandoned. */
+static void
+record_size (Diagnosis *diagnosis)
+{
+  Step *size = find_step (diagnosis, "size");
+  MsAttempt *asked = NULL;
+
+  if (size == NULL || size->status != NULL)
+    return;
+
+  for (guint i = 0; i < diagnosis->connections->len && asked == NULL; i++)
+    {
+      MsAttempt *attempt = diagnosis->connections->pdata[i];
+
+      if (attempt->protocol == MS_PROTOCOL_SMTP && attempt->error == NULL)
+        asked = attempt;
+    }
+
+  if (asked == NULL)
+    set_outcome (size, STATUS_SKIPPED, _("The server could not be asked."), NULL);
+  else if (asked->result.max_message_size > 0)
+    {
+      g_autofree char *limit = g_format_size_full (asked->result.max_message_size,
+                                                   G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *detail = NULL;
+
+      /* Translators: a host name, a port number, then a size such as
+       * “20.0 MiB”. */
+      detail = g_strdup_printf (_("%s port %u accepts messages up to %s, attachments "
+                                  "included."),
+                                asked->endpoint->hostname, asked->endpoint->port, limit);
+      set_outcome (size, STATUS_PASS, detail,
+                   _("Larger messages are refused. Send large attachments as a "
+                     "link instead: Apple Mail's Mail Drop does that for you; in "
+                     "other programs share the file from iCloud Drive or another "
+                     "file service."));
+    }
+  else
+    set_outcome (size, STATUS_WARN, _("The server did not say how large a message may be."),
+                 _("If a message with large attachments bounces, send the files as a "
+                   "link instead."));
+}
+
 static void
 finish (GTask *task)
 {
@@ -176,6 +220,7 @@ finish (GTask *task)
   late = g_error_new_literal (MS_ERROR, MS_ERROR_TIMEOUT, _("This check did not finish in time."));
   for (guint i = 0; i < diagnosis->connections->len; i++)
     ms_attempt_abandon (diagnosis->connections->pdata[i], late);
+  record_size (diagnosis);
   if (diagnosis->caller_cancelled_id != 0)
     g_cancellable_disconnect (diagnosis->caller_cancellable, diagnosis->caller_cancelled_id);
   diagnosis->caller_cancelled_id = 0;
@@ -371,8 +416,11 @@ on_connection_checked (MsAttempt *attempt,
                          "intercepting the connection: a Wi-Fi sign-in page, a proxy "
                          "or security software. Try another network."));
         }
-      else if (attempt->protocol == MS_PROTOCOL_SMTP && endpoint->port != 465)
+      else if (attempt->protocol == MS_PROTOCOL_SMTP && endpoint->port != 465 &&
+               !g_error_matches (attempt->error, MS_ERROR, MS_ERROR_SERVICE_UNAVAILABLE))
         {
+          /* The server answering "not now" is down, not blocked: that
+           * gets the status page below. */
           set_outcome (tls, STATUS_FAIL, attempt->error->message,
                        _("Some Internet providers block outgoing mail (SMTP) traffic. "
                          "Ask yours to lift the block, or use port 465."));
@@ -385,38 +433,13 @@ on_connection_checked (MsAttempt *attempt,
         }
     }
 
-  if (connecting->tells_size)
-    {
-      Step *size = find_step (diagnosis, "size");
-
-      if (attempt->result.max_message_size > 0)
-        {
-          g_autofree char *limit = g_format_size_full (attempt->result.max_message_size, G_FORMAT_SIZE_IEC_UNITS);
-
-          detail = g_strdup_printf (_("The server accepts messages up to %s, attachments "
-                                      "included."), limit);
-          set_outcome (size, STATUS_PASS, detail,
-                       _("Larger messages are refused. Send large attachments as a "
-                         "link instead: Apple Mail's Mail Drop does that for you; in "
-                         "other programs share the file from iCloud Drive or another "
-                         "file service."));
-        }
-      else if (attempt->error == NULL)
-        set_outcome (size, STATUS_WARN, _("The server did not say how large a message may be."),
-                     _("If a message with large attachments bounces, send the files as a "
-                       "link instead."));
-      else
-        set_outcome (size, STATUS_SKIPPED, _("The server could not be asked."), NULL);
-    }
-
   check_done (task);
 }
 
 static void
 start_connection_check (GTask *task,
                         MsProtocol protocol,
-                        const MsEndpoint *endpoint,
-                        gboolean tells_size)
+                        const MsEndpoint *endpoint)
 {
   Diagnosis *diagnosis = g_task_get_task_data (task);
   const char *name = ms_protocol_to_string (protocol);
@@ -427,7 +450,6 @@ start_connection_check (GTask *task,
   MsAttempt *attempt;
 
   connecting->task = task;
-  connecting->tells_size = tells_size;
   connecting->connect_id = g_strdup_printf ("connect-%s-%u", name, endpoint->port);
   connecting->tls_id = g_strdup_printf ("tls-%s-%u", name, endpoint->port);
 
@@ -497,7 +519,8 @@ record_login (Diagnosis *diagnosis,
 
   if (ms_attempt_auth_failed (failure))
     advice = password_advice (diagnosis);
-  else if (failure->protocol == MS_PROTOCOL_SMTP)
+  else if (failure->protocol == MS_PROTOCOL_SMTP &&
+           !g_error_matches (failure->error, MS_ERROR, MS_ERROR_SERVICE_UNAVAILABLE))
     advice = g_strdup (_("Some Internet providers block outgoing mail (SMTP) traffic: "
                          "ask yours to lift the block, or use port 465. Send iCloud "
                          "mail only through the iCloud server: other providers' servers "
@@ -633,10 +656,9 @@ ms_diagnose_async (MsProvider *provider,
       start_lookup (task, id, host);
     }
 
-  start_connection_check (task, MS_PROTOCOL_IMAP, provider->imap->pdata[0], FALSE);
-  /* The size limit comes from the preferred SMTP endpoint's EHLO. */
+  start_connection_check (task, MS_PROTOCOL_IMAP, provider->imap->pdata[0]);
   for (guint i = 0; i < provider->smtp->len; i++)
-    start_connection_check (task, MS_PROTOCOL_SMTP, provider->smtp->pdata[i], i == 0);
+    start_connection_check (task, MS_PROTOCOL_SMTP, provider->smtp->pdata[i]);
 
   add_step (diagnosis, "login-imap", _("Signing in to receive mail (IMAP)"), NULL);
   add_step (diagnosis, "login-smtp", _("Signing in to send mail (SMTP)"), NULL);

@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Manager.Diagnose against a real Dovecot, scripted fault servers and the
 real keyring: the checklist passes where everything works; a blocked or
-silent submission port gets the ISP advice while 465 passes; an expired
-or not yet valid certificate gets the clock advice; a wrong stored
-password gets the app-specific password advice; an unknown domain is a
-failed first step and nothing else; the checklist ends within its
-timeout."""
+silent submission port gets the ISP advice while 465 passes and tells the
+size limit; when no SMTP port gets through, the failed login also says to
+send iCloud mail only through iCloud; a server that refuses service gets
+the system status page; a host name that does not resolve fails its DNS
+step; an expired or not yet valid certificate gets the clock advice; a
+wrong stored password gets the app-specific password advice; an unknown
+domain is a failed first step and nothing else; the checklist ends within
+its timeout."""
 
 import json
+import socket
+import threading
 import time
 
 import harness
-from components import DEADLINE_SLACK, ERROR, PASSWORD, ensure_daemon_answers
+from components import DEADLINE_SLACK, ERROR, PASSWORD, ensure_daemon_answers, provider_xml, restart_daemon
 from handoff_support import (
     add_account,
     describe,
@@ -26,6 +31,30 @@ ADDRESS = "jane@icloud.com"
 STATUSES = {"pass", "fail", "warn", "skipped"}
 CLOCK_ADVICE = "date and time"
 ISP_ADVICE = "Internet provider"
+FROM_ADVICE = "iCloud From address"
+DNS_ADVICE = "name server (DNS)"
+SIZE_LIMIT = r"20\.0\sMiB"
+STATUS_PAGE = "https://www.apple.com/support/systemstatus/"
+# RFC 6761: never resolves, whatever the name server.
+UNRESOLVABLE = "no-such-host.invalid"
+
+
+def unresolvable_fails_fast(host=UNRESOLVABLE, timeout=3):
+    """Whether this machine's resolver says at once that @host does not
+    exist (it needs a name server that answers; a sandbox may have none)."""
+    outcome = []
+
+    def look_up():
+        try:
+            socket.getaddrinfo(host, 993)
+            outcome.append("resolved")
+        except socket.gaierror:
+            outcome.append("not found")
+
+    thread = threading.Thread(target=look_up, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return outcome == ["not found"]
 
 
 class Diagnose(handoff_case(faults=True)):
@@ -58,6 +87,23 @@ class Diagnose(handoff_case(faults=True)):
     def assertStatus(self, steps, expected):
         self.assertEqual({k: steps[k]["status"] for k in expected}, expected, self.text)
 
+    def assertSizeFrom(self, steps, port):
+        """The size step tells the limit, as 127.0.0.1 port @port said it."""
+        size = steps["size"]
+        self.assertEqual(size["status"], "pass", self.text)
+        self.assertRegex(size["detail"], SIZE_LIMIT, self.text)
+        self.assertIn(f"127.0.0.1 port {port} ", size["detail"], self.text)
+        self.assertIn("Mail Drop", size["advice"], self.text)
+
+    def use_status_page(self, imap, smtp):
+        """The test provider file, naming the system status page as the
+        shipped iCloud file does."""
+        restart_daemon(self.s)
+        text = provider_xml(imap, smtp).replace(
+            "  </emailProvider>", f"    <ms:statusPage>{STATUS_PAGE}</ms:statusPage>\n  </emailProvider>"
+        )
+        self.s.write_provider_override(self.override.filename, text)
+
     # -- everything works ---------------------------------------------------
 
     def test_all_pass_with_password(self):
@@ -72,9 +118,9 @@ class Diagnose(handoff_case(faults=True)):
         ], self.text)
         self.assertEqual({s["status"] for s in steps.values()}, {"pass"}, self.text)
         self.assertIn(ADDRESS, steps["login-imap"]["detail"])
-        self.assertRegex(steps["size"]["detail"], r"20\.0\sMiB")
-        # Apple's advice on large attachments.
-        self.assertIn("Mail Drop", steps["size"]["advice"])
+        # From the preferred submission port; Apple's advice on large
+        # attachments.
+        self.assertSizeFrom(steps, p["submission"])
 
     def test_without_password(self):
         # No account for the address and no password: no login to try.
@@ -110,6 +156,8 @@ class Diagnose(handoff_case(faults=True)):
         advice = steps[f"connect-smtp-{closed}"]["advice"]
         self.assertIn(ISP_ADVICE, advice)
         self.assertIn("465", advice)
+        # The limit is still known: 465 tells it.
+        self.assertSizeFrom(steps, p["submissions"])
 
     def test_submission_port_silent(self):
         # The port takes the connection and then says nothing, as some
@@ -129,6 +177,80 @@ class Diagnose(handoff_case(faults=True)):
         advice = steps[f"tls-smtp-{silent.port}"]["advice"]
         self.assertIn(ISP_ADVICE, advice, self.text)
         self.assertIn("465", advice, self.text)
+        self.assertSizeFrom(steps, p["submissions"])
+
+    def test_sending_blocked(self):
+        # Neither SMTP port gets through: the failed login says what an
+        # ISP block looks like, and that iCloud mail must not go out
+        # through another provider's server instead; nothing tells the
+        # size limit.
+        first = self.faults.refused_port()
+        second = self.faults.refused_port()
+        while second == first:
+            second = self.faults.refused_port()
+        self.override.write(self.s, smtp=[first, second])
+        steps = self.diagnose(password=PASSWORD)
+        self.assertStatus(steps, {
+            f"connect-smtp-{first}": "fail",
+            f"connect-smtp-{second}": "fail",
+            "login-imap": "pass",
+            "login-smtp": "fail",
+            "size": "skipped",
+        })
+        advice = steps["login-smtp"]["advice"]
+        self.assertIn(ISP_ADVICE, advice, self.text)
+        self.assertIn(FROM_ADVICE, advice, self.text)
+        self.assertIn("could not be asked", steps["size"]["detail"], self.text)
+
+    # -- the service is down --------------------------------------------------------
+
+    def test_service_unavailable(self):
+        # IMAP says BYE, 587 says 421: the servers refuse service, which is
+        # no ISP block; the steps point at the provider's system status
+        # page.  465 still works and tells the size limit.
+        p = self.dovecot.ports
+        bye = self.faults.start_server("imap-bye")
+        unavailable = self.faults.start_server("smtp-421")
+        self.use_status_page(imap=bye.port, smtp=[unavailable.port, p["submissions"]])
+        steps = self.diagnose(password=PASSWORD)
+        self.assertStatus(steps, {
+            f"connect-imap-{bye.port}": "pass",
+            f"tls-imap-{bye.port}": "fail",
+            f"connect-smtp-{unavailable.port}": "pass",
+            f"tls-smtp-{unavailable.port}": "fail",
+            f"tls-smtp-{p['submissions']}": "pass",
+            "login-imap": "fail",
+            "login-smtp": "pass",
+        })
+        for step_id in (f"tls-imap-{bye.port}", f"tls-smtp-{unavailable.port}", "login-imap"):
+            advice = steps[step_id]["advice"]
+            self.assertIn(f"system status page: {STATUS_PAGE}", advice, self.text)
+            self.assertNotIn(ISP_ADVICE, advice, self.text)
+        self.assertIn("421", steps[f"tls-smtp-{unavailable.port}"]["detail"], self.text)
+        self.assertIn("Service temporarily unavailable", steps[f"tls-imap-{bye.port}"]["detail"], self.text)
+        self.assertSizeFrom(steps, p["submissions"])
+
+    # -- name lookups ---------------------------------------------------------------
+
+    def test_host_not_found(self):
+        # The IMAP host's name does not resolve: its DNS step fails with the
+        # DNS advice; the SMTP host is still found.
+        if not unresolvable_fails_fast():
+            self.skipTest(f"this machine's resolver does not answer for {UNRESOLVABLE} at once")
+        p = self.dovecot.ports
+        self.override.write(self.s, imap=(UNRESOLVABLE, p["imaps"]))
+        steps = self.diagnose(timeout_ms=5000)
+        self.assertStatus(steps, {
+            "dns-imap": "fail",
+            "dns-smtp": "pass",
+            f"connect-imap-{p['imaps']}": "fail",
+            f"tls-imap-{p['imaps']}": "skipped",
+            f"tls-smtp-{p['submission']}": "pass",
+        })
+        dns = steps["dns-imap"]
+        self.assertEqual(dns["title"], f"Finding {UNRESOLVABLE}", self.text)
+        self.assertIn(f"{UNRESOLVABLE} cannot be found", dns["detail"], self.text)
+        self.assertIn(DNS_ADVICE, dns["advice"], self.text)
 
     # -- certificates -------------------------------------------------------------
 

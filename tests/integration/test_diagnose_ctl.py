@@ -75,7 +75,36 @@ class DiagnoseCtl(handoff_case(faults=True)):
         self.assertIn("465", text)
         self.assertIn(f"– Secure connection and certificate on port {closed} (SMTP)", lines)
         self.assertIn(f"✓ Connecting to 127.0.0.1 (SMTP) on port {p['submissions']}", lines)
+        # 465 answered, so the size limit is still known.
+        self.assertIn("✓ Message size limit", lines)
         self.assertEqual(lines[-1], "1 check failed.")
+
+    def below(self, lines, step):
+        """The text under @step's line, up to the next step, in one line."""
+        found = []
+        for line in lines[lines.index(step) + 1:]:
+            if line[:1] in MARKS:
+                break
+            found.append(line.strip())
+        return " ".join(found)
+
+    def test_sending_blocked(self):
+        # Neither SMTP port gets through: under the failed SMTP login, the
+        # ISP advice and not to send iCloud mail through another server.
+        first = self.faults.refused_port()
+        second = self.faults.refused_port()
+        while second == first:
+            second = self.faults.refused_port()
+        self.override.write(self.s, smtp=[first, second])
+        r = self.diagnose(ADDRESS, password=PASSWORD)
+        self.assertEqual(r.returncode, EXIT_FAILED, r.stdout + r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertIn("✓ Signing in to receive mail (IMAP)", lines)
+        text = self.below(lines, "✗ Signing in to send mail (SMTP)")
+        self.assertIn("What to do:", text)
+        self.assertIn("Internet provider", text)
+        self.assertIn("iCloud From address", text)
+        self.assertIn("– Message size limit", lines)
 
     def test_skipped_logins(self):
         # No account and no password: the logins are skipped, and say why;
@@ -112,6 +141,9 @@ class DiagnoseCtl(handoff_case(faults=True)):
         self.assertEqual(steps[0]["id"], "provider")
         by_id = {s["id"]: s for s in steps}
         self.assertEqual(by_id[f"connect-smtp-{closed}"]["status"], "fail")
+        # The size limit, as 465 told it.
+        self.assertEqual(by_id["size"]["status"], "pass")
+        self.assertIn(f"port {self.dovecot.ports['submissions']} accepts", by_id["size"]["detail"])
         self.assertEqual(r.stderr, "")
 
     def test_colour_on_a_terminal(self):
