@@ -5,6 +5,15 @@
  * provider writes to accounts.conf.  GDBus talks to it: this is a client
  * of someone else's API, where GIO's proxies-free calls are the least code.
  *
+ * Publishing again: the accounts we add carry the detail
+ * MailsetupAccountId (our account's Id), which goa-daemon keeps in its
+ * accounts.conf.  Ours is returned as it is when its Mail properties and
+ * both passwords are what we would publish; otherwise a new one is added
+ * and the old one removed (GOA 3.46 has no call to change details or
+ * credentials).  An account for the address without the marker is the
+ * person's own: it is left alone, and publishing fails with AccountExists
+ * rather than put a second account beside it.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -24,11 +33,29 @@
 #define GOA_PROVIDER "imap_smtp"
 #define GOA_CALL_TIMEOUT_MS 20000
 
+/* The details key that marks the GOA accounts mailsetup made: the
+ * mailsetup account's Id.  goa-daemon keeps detail keys it does not know
+ * in its accounts.conf, but shows none of them on the bus, so they are
+ * read back from that file. */
+#define GOA_MARKER_KEY "MailsetupAccountId"
+
+/* The Mail properties are the details GOA read, under the same names:
+ * the details that have no such property (Enabled, the marker, …) are
+ * not compared. */
+#define GOA_MAIL_INTERFACE "org.gnome.OnlineAccounts.Mail"
+#define GOA_PASSWORD_INTERFACE "org.gnome.OnlineAccounts.PasswordBased"
+
 typedef struct {
   GDBusConnection *bus;
   char *address;
+  char *account_id;
   char *password;
   GVariant *details;
+  GVariant *objects;         /* GetManagedObjects' reply */
+  char *keep;                /* our GOA account, if it matches so far */
+  GPtrArray *stale;          /* our GOA accounts to remove */
+  char *result;              /* the path to return once stale is empty */
+  guint checked;             /* which password is being compared */
 } Publish;
 
 static void
@@ -36,8 +63,13 @@ publish_free (Publish *publish)
 {
   g_clear_object (&publish->bus);
   g_free (publish->address);
+  g_free (publish->account_id);
   ms_password_free (publish->password);
   g_clear_pointer (&publish->details, g_variant_unref);
+  g_clear_pointer (&publish->objects, g_variant_unref);
+  g_free (publish->keep);
+  g_clear_pointer (&publish->stale, g_ptr_array_unref);
+  g_free (publish->result);
   g_free (publish);
 }
 
@@ -108,9 +140,116 @@ ms_goa_details (const MsAccountData *account)
   g_variant_builder_add (&details, "{ss}", "SmtpUseSsl", boolean (smtp_tls));
   g_variant_builder_add (&details, "{ss}", "SmtpUseTls", boolean (!smtp_tls));
   g_variant_builder_add (&details, "{ss}", "SmtpAcceptSslErrors", "false");
+  /* Ours: GOA keeps the key, and publishing again looks for it. */
+  if (account->id != NULL)
+    g_variant_builder_add (&details, "{ss}", GOA_MARKER_KEY, account->id);
 
   return g_variant_builder_end (&details);
 }
+
+/* Wiping */
+
+/* A copy of @password that wipes itself when GDBus lets go of the message
+ * it was sent in (GDBus's own serialised message is out of our reach). */
+static GVariant *
+password_variant (const char *password)
+{
+  char *copy = ms_password_dup (password);
+  g_autoptr(GBytes) bytes = g_bytes_new_with_free_func (copy, strlen (copy) + 1,
+                                                         (GDestroyNotify) ms_password_free, copy);
+
+  /* Trusted: ms_goa_publish_async() checked that it is UTF-8 without NUL. */
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_STRING, bytes, TRUE);
+}
+
+/* Whether the string in @reply, a "(s)" that nobody else holds, is
+ * @password; wipes it either way.  GVariant strings are immutable by
+ * contract, but this one is ours alone and freed right after. */
+static gboolean
+password_matches (GVariant *reply,
+                  const char *password)
+{
+  g_autoptr(GVariant) child = g_variant_get_child_value (reply, 0);
+  gsize length = 0;
+  const char *theirs = g_variant_get_string (child, &length);
+  gboolean same = strcmp (theirs, password) == 0;
+
+  if (length > 0)
+    explicit_bzero ((char *) theirs, length);
+  return same;
+}
+
+/* Removing what we published before */
+
+static void remove_next_or_return (GTask *task);
+
+static gboolean
+already_gone (const GError *error)
+{
+  return g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT)
+         || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)
+         || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE);
+}
+
+static void
+on_removed (GObject *source,
+            GAsyncResult *result,
+            gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  GError *error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (reply == NULL)
+    {
+      /* Removed in GNOME Settings meanwhile: what we wanted. */
+      if (!already_gone (error))
+        {
+          g_task_return_error (task, unavailable (error));
+          return;
+        }
+      g_clear_error (&error);
+    }
+
+  remove_next_or_return (g_steal_pointer (&task));
+}
+
+/* Removes the accounts in publish->stale one by one (GOA 3.46 has no
+ * call to change an account's details or credentials), then returns
+ * publish->result.  Takes @task.
+ *
+ * goa-daemon 3.46 has a race of its own here, as with any removal (GNOME
+ * Settings' too): its periodic credentials check (at start-up and after
+ * network changes) reads the account's details from its file at each
+ * step, and an account removed during its check fails an assertion
+ * there.  Nothing on the bus tells whether a check is running, and
+ * EnsureCredentials first would cost a login with the old, perhaps
+ * revoked, password on every replacement; so the window is left to GOA. */
+static void
+remove_next_or_return (GTask *task)
+{
+  Publish *publish = g_task_get_task_data (task);
+  g_autofree char *path = NULL;
+
+  if (publish->stale->len == 0)
+    {
+      g_task_return_pointer (task, g_steal_pointer (&publish->result), g_free);
+      g_object_unref (task);
+      return;
+    }
+
+  path = g_ptr_array_steal_index (publish->stale, publish->stale->len - 1);
+  g_debug ("Removing %s, an outdated copy of %s, from GNOME Online Accounts",
+           path, publish->address);
+  /* Not cancellable: once the new account is there, the old one goes
+   * even if the caller has left, so GOA is not left with two. */
+  g_dbus_connection_call (publish->bus, GOA_BUS_NAME, path, GOA_ACCOUNT_INTERFACE, "Remove",
+                          NULL, G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NONE,
+                          GOA_CALL_TIMEOUT_MS, NULL, on_removed, task);
+}
+
+/* Adding */
 
 static void
 on_added (GObject *source,
@@ -118,9 +257,9 @@ on_added (GObject *source,
           gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
+  Publish *publish = g_task_get_task_data (task);
   g_autoptr(GVariant) reply = NULL;
   GError *error = NULL;
-  const char *path;
 
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   if (reply == NULL)
@@ -129,10 +268,12 @@ on_added (GObject *source,
       return;
     }
 
-  g_variant_get (reply, "(&o)", &path);
-  g_task_return_pointer (task, g_strdup (path), g_free);
+  g_variant_get (reply, "(o)", &publish->result);
+  remove_next_or_return (g_steal_pointer (&task));
 }
 
+/* Adds the account, then removes the outdated ones: if GOA refuses the
+ * new one, the old one is still there.  Takes @task. */
 static void
 add_account (GTask *task)
 {
@@ -140,9 +281,9 @@ add_account (GTask *task)
   g_auto(GVariantBuilder) credentials = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
 
   g_variant_builder_add (&credentials, "{sv}", "imap-password",
-                         g_variant_new_string (publish->password));
+                         password_variant (publish->password));
   g_variant_builder_add (&credentials, "{sv}", "smtp-password",
-                         g_variant_new_string (publish->password));
+                         password_variant (publish->password));
 
   g_dbus_connection_call (publish->bus, GOA_BUS_NAME, GOA_MANAGER_PATH,
                           "org.gnome.OnlineAccounts.Manager", "AddAccount",
@@ -155,10 +296,239 @@ add_account (GTask *task)
                           on_added, task);
 }
 
-/* The path of an "imap_smtp" account for our address, if GOA has one. */
-static char *
-find_existing (GVariant *objects,
-               const char *address)
+/* Outdated: replaced by a new one.  Takes @task. */
+static void
+replace_kept (GTask *task)
+{
+  Publish *publish = g_task_get_task_data (task);
+
+  g_ptr_array_add (publish->stale, g_steal_pointer (&publish->keep));
+  add_account (task);
+}
+
+/* Comparing the passwords */
+
+static const char *const password_ids[] = { "imap-password", "smtp-password" };
+
+static void check_password (GTask *task, guint which);
+
+static void
+on_password (GObject *source,
+             GAsyncResult *result,
+             gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Publish *publish = g_task_get_task_data (task);
+  g_autoptr(GVariant) reply = NULL;
+  GError *error = NULL;
+  guint which = publish->checked;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (reply == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, unavailable (error));
+          return;
+        }
+      /* GOA lost it (its keyring item gone, say): publish it again. */
+      g_debug ("GNOME Online Accounts has no %s for %s: %s",
+               password_ids[which], publish->keep, error->message);
+      g_clear_error (&error);
+      replace_kept (g_steal_pointer (&task));
+      return;
+    }
+
+  if (!password_matches (reply, publish->password))
+    {
+      g_debug ("The %s of %s is outdated", password_ids[which], publish->keep);
+      replace_kept (g_steal_pointer (&task));
+      return;
+    }
+
+  if (which + 1 < G_N_ELEMENTS (password_ids))
+    {
+      check_password (g_steal_pointer (&task), which + 1);
+      return;
+    }
+
+  g_debug ("%s is already in GNOME Online Accounts as %s", publish->address, publish->keep);
+  publish->result = g_steal_pointer (&publish->keep);
+  remove_next_or_return (g_steal_pointer (&task));
+}
+
+/* Takes @task. */
+static void
+check_password (GTask *task,
+                guint which)
+{
+  Publish *publish = g_task_get_task_data (task);
+
+  publish->checked = which;
+  g_dbus_connection_call (publish->bus, GOA_BUS_NAME, publish->keep,
+                          GOA_PASSWORD_INTERFACE, "GetPassword",
+                          g_variant_new ("(s)", password_ids[which]),
+                          G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                          GOA_CALL_TIMEOUT_MS, g_task_get_cancellable (task),
+                          on_password, task);
+}
+
+/* Looking at what GOA has */
+
+/* Whether the Mail properties GOA shows for an account are what @details
+ * would give: each detail that is a Mail property under the same name
+ * (hosts with their ports, user names, TLS and authentication flags, the
+ * name and the address).  No Mail interface: mail is switched off for the
+ * account in GNOME Settings, which publishing turns back on. */
+static gboolean
+mail_matches (GVariant *interfaces,
+              GVariant *details)
+{
+  g_autoptr(GVariant) mail = g_variant_lookup_value (interfaces, GOA_MAIL_INTERFACE,
+                                                     G_VARIANT_TYPE_VARDICT);
+  GVariantIter iter;
+  const char *key, *value;
+
+  if (mail == NULL)
+    return FALSE;
+
+  g_variant_iter_init (&iter, details);
+  while (g_variant_iter_next (&iter, "{&s&s}", &key, &value))
+    {
+      g_autoptr(GVariant) property = g_variant_lookup_value (mail, key, NULL);
+
+      if (property == NULL)
+        continue;
+      if (g_variant_is_of_type (property, G_VARIANT_TYPE_BOOLEAN))
+        {
+          if (!g_variant_get_boolean (property) != !g_str_equal (value, "true"))
+            return FALSE;
+        }
+      else if (g_variant_is_of_type (property, G_VARIANT_TYPE_STRING))
+        {
+          if (!g_str_equal (g_variant_get_string (property, NULL), value))
+            return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* GOA's own file: $XDG_CONFIG_HOME/goa-1.0/accounts.conf, as goa-daemon
+ * finds it in the same session. */
+static GFile *
+goa_accounts_file (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_config_dir (), "goa-1.0",
+                                            "accounts.conf", NULL);
+
+  return g_file_new_for_path (path);
+}
+
+/* Sorts GOA's "imap_smtp" accounts for our address (@candidates, whose
+ * marker @conf has): ours that match what we would publish are kept, our
+ * others (outdated, or left by a removed mailsetup account with the same
+ * address) are replaced, and those made by hand are left alone.  Takes
+ * @task. */
+static void
+decide (GTask *task,
+        GKeyFile *conf)
+{
+  Publish *publish = g_task_get_task_data (task);
+  g_autoptr(GVariantIter) iter = NULL;
+  const char *path;
+  GVariant *interfaces;
+  guint hand_made = 0;
+
+  g_variant_get (publish->objects, "(a{oa{sa{sv}}})", &iter);
+  while (g_variant_iter_loop (iter, "{&o@a{sa{sv}}}", &path, &interfaces))
+    {
+      g_autoptr(GVariant) account = g_variant_lookup_value (interfaces, GOA_ACCOUNT_INTERFACE,
+                                                            G_VARIANT_TYPE_VARDICT);
+      const char *provider = NULL, *identity = NULL, *id = NULL;
+      g_autofree char *group = NULL;
+      g_autofree char *marker = NULL;
+
+      if (account == NULL)
+        continue;
+      g_variant_lookup (account, "ProviderType", "&s", &provider);
+      g_variant_lookup (account, "Identity", "&s", &identity);
+      g_variant_lookup (account, "Id", "&s", &id);
+      if (g_strcmp0 (provider, GOA_PROVIDER) != 0 || g_strcmp0 (identity, publish->address) != 0)
+        continue;
+
+      if (conf != NULL && id != NULL)
+        {
+          group = g_strconcat ("Account ", id, NULL);
+          marker = g_key_file_get_string (conf, group, GOA_MARKER_KEY, NULL);
+        }
+
+      if (marker == NULL)
+        hand_made++;
+      else if (publish->keep == NULL && g_str_equal (marker, publish->account_id)
+               && mail_matches (interfaces, publish->details))
+        publish->keep = g_strdup (path);
+      else
+        g_ptr_array_add (publish->stale, g_strdup (path));
+    }
+
+  if (publish->keep != NULL)
+    {
+      check_password (task, 0);
+      return;
+    }
+
+  /* Someone's own account for the address: neither changed nor taken
+   * over, and no second account beside it. */
+  if (hand_made > 0 && publish->stale->len == 0)
+    {
+      g_task_return_new_error (task, MS_ERROR, MS_ERROR_ACCOUNT_EXISTS,
+                               _("GNOME Online Accounts already has an account for %s that "
+                                 "mailsetup did not make, and mailsetup leaves it as it is. "
+                                 "To publish this account instead, remove that one in "
+                                 "Settings → Online Accounts, then try again."),
+                               publish->address);
+      g_object_unref (task);
+      return;
+    }
+
+  add_account (task);
+}
+
+static void
+on_conf (GObject *source,
+         GAsyncResult *result,
+         gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GKeyFile) conf = g_key_file_new ();
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  GError *error = NULL;
+
+  if (!g_file_load_contents_finish (G_FILE (source), result, &contents, &length, NULL, &error))
+    {
+      /* No file: no marker, every account is someone's own. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_task_return_error (task, unavailable (error));
+          return;
+        }
+      g_clear_error (&error);
+    }
+  else if (!g_key_file_load_from_data (conf, contents, length, G_KEY_FILE_NONE, &error))
+    {
+      g_task_return_error (task, unavailable (error));
+      return;
+    }
+
+  decide (g_steal_pointer (&task), conf);
+}
+
+/* Whether GOA has an "imap_smtp" account for @address at all. */
+static gboolean
+has_account_for (GVariant *objects,
+                 const char *address)
 {
   g_autoptr(GVariantIter) iter = NULL;
   const char *path;
@@ -178,11 +548,11 @@ find_existing (GVariant *objects,
       if (g_strcmp0 (provider, GOA_PROVIDER) == 0 && g_strcmp0 (identity, address) == 0)
         {
           g_variant_unref (interfaces);
-          return g_strdup (path);
+          return TRUE;
         }
     }
 
-  return NULL;
+  return FALSE;
 }
 
 static void
@@ -192,26 +562,28 @@ on_objects (GObject *source,
 {
   g_autoptr(GTask) task = user_data;
   Publish *publish = g_task_get_task_data (task);
-  g_autoptr(GVariant) objects = NULL;
-  g_autofree char *existing = NULL;
+  g_autoptr(GFile) file = NULL;
+  GCancellable *cancellable;
   GError *error = NULL;
 
-  objects = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (objects == NULL)
+  publish->objects = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (publish->objects == NULL)
     {
       g_task_return_error (task, unavailable (error));
       return;
     }
 
-  existing = find_existing (objects, publish->address);
-  if (existing != NULL)
+  if (!has_account_for (publish->objects, publish->address))
     {
-      g_debug ("%s is already in GNOME Online Accounts as %s", publish->address, existing);
-      g_task_return_pointer (task, g_steal_pointer (&existing), g_free);
+      add_account (g_steal_pointer (&task));
       return;
     }
 
-  add_account (g_steal_pointer (&task));
+  /* Which of them we made is in GOA's file only.  goa-daemon writes it
+   * before its objects appear on the bus. */
+  file = goa_accounts_file ();
+  cancellable = g_task_get_cancellable (task);
+  g_file_load_contents_async (file, cancellable, on_conf, g_steal_pointer (&task));
 }
 
 static void
@@ -248,14 +620,25 @@ ms_goa_publish_async (const MsAccountData *account,
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Publish *publish = g_new0 (Publish, 1);
+  GError *error = NULL;
 
   g_task_set_source_tag (task, ms_goa_publish_async);
   g_task_set_check_cancellable (task, FALSE);
 
   publish->address = g_strdup (account->address);
+  publish->account_id = g_strdup (account->id);
   publish->password = ms_password_dup (password);
   publish->details = g_variant_ref_sink (ms_goa_details (account));
+  publish->stale = g_ptr_array_new_with_free_func (g_free);
   g_task_set_task_data (task, publish, (GDestroyNotify) publish_free);
+
+  /* The keyring may hold anything; a D-Bus string must be UTF-8. */
+  if (!ms_password_check (password, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
 
   g_bus_get (G_BUS_TYPE_SESSION, cancellable, on_bus, task);
 }

@@ -16,10 +16,19 @@ G_BEGIN_DECLS
 /* Adds @account to GNOME Online Accounts through its own bus API
  * (org.gnome.OnlineAccounts.Manager.AddAccount, provider "imap_smtp"),
  * with @password as its IMAP and SMTP password, so that GNOME Settings,
- * Evolution and Geary see it.  An "imap_smtp" account with the same
- * address that is already there is returned instead of adding a second.
- * Errors: MS_ERROR_SERVICE_UNAVAILABLE when GNOME Online Accounts does not
- * answer or refuses. */
+ * Evolution and Geary see it.  The GOA account carries the detail
+ * "MailsetupAccountId" = @account's Id.
+ *
+ * Again: the GOA account made for @account is returned unchanged when its
+ * Mail properties and its passwords are what would be published; if
+ * anything differs it is replaced (a new one added, then the old one
+ * removed), so GOA keeps one account for the address.  An "imap_smtp"
+ * account for the address that mailsetup did not make is never changed.
+ *
+ * Errors: MS_ERROR_ACCOUNT_EXISTS when GOA has an account for the address
+ * that mailsetup did not make (and none that it did);
+ * MS_ERROR_SERVICE_UNAVAILABLE when GNOME Online Accounts does not answer
+ * or refuses; MS_ERROR_INVALID_PASSWORD for a @password that is not one. */
 void ms_goa_publish_async (const MsAccountData *account,
                            const char *password,
                            GCancellable *cancellable,

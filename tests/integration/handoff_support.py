@@ -16,6 +16,7 @@ IMAP APPEND to put mail into Dovecot, and running mailsetupctl.
 Python 3 standard library only.
 """
 
+import configparser
 import imaplib
 import os
 import re
@@ -23,6 +24,7 @@ import shlex
 import signal
 import ssl
 import subprocess
+import time
 
 import harness
 from components import (
@@ -180,6 +182,55 @@ class GoaDaemon(Component):
             "GetPassword", "s", key, dest=GOA_NAME, path=path, interface=GOA_PASSWORD_IFACE
         )
         return harness.plain(reply["data"][0])
+
+    def settle(self, session):
+        """Activates goa-daemon and waits out its start-up credentials
+        check (every account's IMAP and SMTP login, from a 1 s timer
+        started when it starts and again after each network change),
+        made while it has no account yet.  goa-daemon 3.46
+        reads an account's details from its file at each step of that
+        check: an account removed meanwhile (as publishing again does
+        when something changed) makes it fail an assertion, fatal in the
+        tests (G_DEBUG=fatal-criticals), so tests that remove accounts
+        settle it first."""
+        self.objects(session)
+        time.sleep(self.STARTUP_CHECK_DELAY)
+
+    # goa-daemon's 1 s timer, and room for the network monitor's first
+    # "changed", which restarts it.
+    STARTUP_CHECK_DELAY = 2.0
+
+    def add_account(self, session, identity, details, password, provider="imap_smtp"):
+        """Manager.AddAccount, as GNOME Settings' own dialog calls it for
+        an account a person makes by hand (no mailsetup marker unless
+        @details has one) → the new account's path."""
+        credentials = [2, "imap-password", "s", password, "smtp-password", "s", password]
+        pairs = [str(len(details))]
+        for key, value in details.items():
+            pairs += [key, value]
+        reply = session.call(
+            "AddAccount", "sssa{sv}a{ss}", provider, identity, identity,
+            *[str(c) for c in credentials], *pairs,
+            dest=GOA_NAME, path=GOA_PATH + "/Manager", interface=GOA_NAME + ".Manager",
+        )
+        return harness.plain(reply["data"][0])
+
+    def remove_account(self, session, path):
+        """Account.Remove of the account at @path."""
+        session.call("Remove", dest=GOA_NAME, path=path, interface=GOA_ACCOUNT_IFACE)
+
+    def conf(self, session):
+        """GOA's own file, $XDG_CONFIG_HOME/goa-1.0/accounts.conf, as
+        {group: {key: value}} ({} when there is none)."""
+        parser = configparser.ConfigParser(interpolation=None, strict=False, delimiters=("=",))
+        parser.optionxform = str
+        parser.read(os.path.join(session.config_home, "goa-1.0", "accounts.conf"), encoding="utf-8")
+        return {name: dict(parser[name]) for name in parser.sections()}
+
+    def conf_group(self, session, path):
+        """The group of GOA's accounts.conf for the account at @path (its
+        Id is the path's last part), or None."""
+        return self.conf(session).get("Account " + path.rsplit("/", 1)[-1])
 
 
 # --------------------------------------------------------------------------
