@@ -25,6 +25,9 @@
 /* Tests that expect a time-out use this; the rest have room to spare. */
 #define SHORT_DEADLINE_MS 1500
 #define LONG_DEADLINE_MS 15000
+/* A server that misbehaves at once is turned away well within this, even
+ * in a sanitizer build (it is usually a few milliseconds). */
+#define QUICK_FAILURE_US (5 * G_USEC_PER_SEC)
 
 static const char *python;
 static const char *servers_dir;
@@ -694,6 +697,33 @@ check_failure (const char *scenario,
     assert_no_credentials (record, PASSWORD);
 }
 
+/* A scenario that must end in @code at once, long before the deadline,
+ * with @message_part in the message and no credentials sent.  Returns what
+ * the client sent (transfer full). */
+static char *
+check_quick_failure (Outcome *o,
+                     const char *scenario,
+                     const char *cert,
+                     const char *tls,
+                     Protocol protocol,
+                     MsSecurity security,
+                     MsError code,
+                     const char *message_part)
+{
+  FaultServer *server = fault_start_full (scenario, cert, tls, NULL);
+  char *record;
+
+  run_probe (o, protocol, server->port, security, PASSWORD, LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_error (o->error, MS_ERROR, (int) code);
+  assert_message_has (o->error, message_part);
+  g_assert_cmpint (o->elapsed_us, <, QUICK_FAILURE_US);
+  assert_no_credentials (record, PASSWORD);
+
+  return record;
+}
+
 static void
 test_imap_silent (void)
 {
@@ -760,6 +790,90 @@ test_smtp_longreply (void)
 {
   check_failure ("smtp-longreply", NULL, SMTP, MS_SECURITY_STARTTLS,
                  LONG_DEADLINE_MS, MS_ERROR_PROTOCOL_ERROR, TRUE);
+}
+
+static void
+test_smtp_longline (void)
+{
+  g_auto(Outcome) o = { 0 };
+  g_auto(Outcome) o2 = { 0 };
+  g_autofree char *record = NULL;
+  g_autofree char *record2 = NULL;
+
+  /* A 1 MiB greeting, before STARTTLS and with implicit TLS. */
+  record = check_quick_failure (&o, "smtp-longline", NULL, NULL, SMTP,
+                                MS_SECURITY_STARTTLS, MS_ERROR_PROTOCOL_ERROR,
+                                "longer than 65536 bytes");
+  g_assert_cmpstr (record, ==, "");
+  record2 = check_quick_failure (&o2, "smtp-longline", NULL, "implicit", SMTP,
+                                 MS_SECURITY_TLS, MS_ERROR_PROTOCOL_ERROR,
+                                 "longer than 65536 bytes");
+  g_assert_cmpstr (record2, ==, "");
+}
+
+static void
+test_smtp_flood (void)
+{
+  g_auto(Outcome) o = { 0 };
+  /* "220-" continuation lines that never end. */
+  g_autofree char *record =
+    check_quick_failure (&o, "smtp-flood", NULL, NULL, SMTP, MS_SECURITY_STARTTLS,
+                         MS_ERROR_PROTOCOL_ERROR, "overlong reply");
+
+  g_assert_cmpstr (record, ==, "");
+}
+
+/* ---- renegotiation ----
+ *
+ * The probes refuse it (SSL_OP_NO_RENEGOTIATION) with a no_renegotiation
+ * warning alert, to which an OpenSSL server (the fault server's, here)
+ * answers with a fatal handshake_failure alert.  The session that was
+ * refused to change is the verified TLS 1.2 one. */
+
+static void
+test_renegotiate_before_greeting (void)
+{
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record =
+    check_quick_failure (&o, "tls-renegotiate", NULL, NULL, IMAP, MS_SECURITY_TLS,
+                         MS_ERROR_TLS_FAILED, "handshake failure");
+
+  g_assert_cmpstr (record, ==, "");
+  g_assert_cmpstr (o.result.tls.version, ==, "TLSv1.2");
+}
+
+static void
+test_imap_renegotiate (void)
+{
+  g_auto(Outcome) o = { 0 };
+  /* The greeting has no capabilities; the HelloRequest answers the
+   * CAPABILITY command, and nothing more is sent. */
+  g_autofree char *record =
+    check_quick_failure (&o, "imap-renegotiate", NULL, NULL, IMAP, MS_SECURITY_TLS,
+                         MS_ERROR_TLS_FAILED, "handshake failure");
+
+  g_assert_cmpstr (record, ==, "ms1 CAPABILITY\n");
+  g_assert_cmpstr (o.result.tls.version, ==, "TLSv1.2");
+}
+
+static void
+test_smtp_renegotiate (void)
+{
+  g_auto(Outcome) o = { 0 };
+  g_auto(Outcome) o2 = { 0 };
+  g_autofree char *record = NULL;
+  g_autofree char *record2 = NULL;
+
+  /* The HelloRequest answers the EHLO over TLS, before any AUTH. */
+  record = check_quick_failure (&o, "smtp-renegotiate", NULL, NULL, SMTP,
+                                MS_SECURITY_STARTTLS, MS_ERROR_TLS_FAILED,
+                                "handshake failure");
+  g_assert_true (g_regex_match_simple ("^EHLO \\S+\nSTARTTLS\nEHLO \\S+\n$",
+                                       record, 0, 0));
+  record2 = check_quick_failure (&o2, "smtp-renegotiate", NULL, "implicit", SMTP,
+                                 MS_SECURITY_TLS, MS_ERROR_TLS_FAILED,
+                                 "handshake failure");
+  g_assert_true (g_regex_match_simple ("^EHLO \\S+\n$", record2, 0, 0));
 }
 
 static void
@@ -993,6 +1107,37 @@ test_bad_certificate (gconstpointer data)
   record3 = fault_stop (server);
   g_assert_error (smtps.error, MS_ERROR, MS_ERROR_CERTIFICATE_INVALID);
   assert_no_credentials (record3, PASSWORD);
+}
+
+/* Over OpenSSL's 100 KiB limit for the certificates a peer sends: the
+ * handshake fails before any verification, on every kind of endpoint.
+ * hugecert would verify if it were smaller; hugechain is also over the
+ * probes' limit of 10 certificates, which the size check comes before. */
+static void
+test_oversized_certificate (gconstpointer data)
+{
+  const char *cert = data;
+  g_auto(Outcome) imap = { 0 };
+  g_auto(Outcome) smtp = { 0 };
+  g_auto(Outcome) smtps = { 0 };
+  g_autofree char *record = NULL;
+  g_autofree char *record2 = NULL;
+  g_autofree char *record3 = NULL;
+
+  record = check_quick_failure (&imap, "imap-icloud", cert, NULL, IMAP,
+                                MS_SECURITY_TLS, MS_ERROR_TLS_FAILED,
+                                "excessive message size");
+  g_assert_cmpstr (record, ==, "");
+  g_assert_null (imap.result.tls.version);
+  record2 = check_quick_failure (&smtp, "smtp-starttls-ok", cert, NULL, SMTP,
+                                 MS_SECURITY_STARTTLS, MS_ERROR_TLS_FAILED,
+                                 "excessive message size");
+  g_assert_null (smtp.result.tls.version);
+  record3 = check_quick_failure (&smtps, "smtps-ok", cert, NULL, SMTP,
+                                 MS_SECURITY_TLS, MS_ERROR_TLS_FAILED,
+                                 "excessive message size");
+  g_assert_cmpstr (record3, ==, "");
+  g_assert_null (smtps.result.tls.version);
 }
 
 static void
@@ -1422,6 +1567,8 @@ main (int argc,
   g_test_add_func ("/net/imap/longline", test_imap_longline);
   g_test_add_func ("/net/imap/flood", test_imap_flood);
   g_test_add_func ("/net/imap/garbage", test_imap_garbage);
+  g_test_add_func ("/net/imap/renegotiate", test_imap_renegotiate);
+  g_test_add_func ("/net/tls/renegotiate-before-greeting", test_renegotiate_before_greeting);
 
   g_test_add_func ("/net/smtp/starttls-ok", test_smtp_starttls_ok);
   g_test_add_func ("/net/smtp/smtps-ok", test_smtps_ok);
@@ -1432,6 +1579,9 @@ main (int argc,
   g_test_add_func ("/net/smtp/longreply", test_smtp_longreply);
   g_test_add_func ("/net/smtp/454", test_smtp_454);
   g_test_add_func ("/net/smtp/silent", test_smtp_silent);
+  g_test_add_func ("/net/smtp/longline", test_smtp_longline);
+  g_test_add_func ("/net/smtp/flood", test_smtp_flood);
+  g_test_add_func ("/net/smtp/renegotiate", test_smtp_renegotiate);
 
   for (guint i = 0; i < G_N_ELEMENTS (cert_cases); i++)
     {
@@ -1441,6 +1591,8 @@ main (int argc,
       g_test_add_data_func (path, &cert_cases[i], test_bad_certificate);
     }
   g_test_add_func ("/net/certificate/wronghost-ip", test_wronghost_names_host);
+  g_test_add_data_func ("/net/certificate/hugecert", "hugecert", test_oversized_certificate);
+  g_test_add_data_func ("/net/certificate/hugechain", "hugechain", test_oversized_certificate);
 
   g_test_add_func ("/net/zz/no-secret-in-log", test_no_secret_in_log);
 

@@ -2,20 +2,25 @@
 """Scripted misbehaving IMAP/SMTP servers for mailsetup's tests.
 
 Real Dovecot covers the well-behaved server; these cover what it will not
-do on demand: iCloud's quirks, hanging, trickling, flooding, garbage, bad
-certificates, STARTTLS stripping and injection, hang-up after a failed login.
+do on demand: iCloud's quirks, hanging, trickling, flooding, overlong lines,
+garbage, bad and oversized certificates, TLS renegotiation, STARTTLS
+stripping and injection, hang-up after a failed login.
 
 Command line (fault-server.py is the same program):
 
     fault-server.py --scenario NAME --certs DIR [--cert good|expired|notyet|
-        wronghost|selfsigned|bigchain] [--user U --password P]
-        [--record FILE] [--tls implicit|plain] [--host 127.0.0.1]
+        wronghost|selfsigned|bigchain|hugecert|hugechain]
+        [--user U --password P] [--record FILE] [--tls implicit|plain]
+        [--host 127.0.0.1] [--line-length N]
 
 binds HOST:0, prints "PORT <n>" on stdout and serves connections (one thread
 each) until SIGTERM/SIGINT.  --record appends every line the client sent,
 decoded, one per line (IMAP literals on a line of their own), so a test can
 check that no credentials went out.  Scenario `refused` prints the port of a
 socket that was bound and closed, and exits.
+
+Python's ssl module cannot renegotiate, so the *-renegotiate scenarios run
+their TLS (1.2 only) on libssl itself through ctypes (LibsslSession).
 
 As a module:
 
@@ -27,8 +32,11 @@ As a module:
 
 import argparse
 import base64
+import ctypes
+import ctypes.util
 import os
 import re
+import select
 import signal
 import socket
 import ssl
@@ -41,6 +49,7 @@ import testca  # noqa: E402
 DEFAULT_USER = "jane@icloud.com"
 DEFAULT_PASSWORD = "abcd-efgh-ijkl-mnop"
 MAX_LINE = 64 * 1024  # longer client lines are cut (and recorded) in pieces
+LONGLINE = 1024 * 1024  # default length of the *-longline scenarios' line
 
 
 class Closed(Exception):
@@ -55,6 +64,167 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+# -- TLS through libssl itself, for renegotiation ----------------------------
+
+class TlsFailure(OSError):
+    """A libssl call failed (the text is OpenSSL's reason)."""
+
+
+class _LibSsl:
+    """The few libssl calls a renegotiating server needs, through ctypes:
+    Python's ssl module cannot start a TLS 1.2 renegotiation.  It is the
+    same libssl that Python's ssl module and the daemon use."""
+
+    _lock = threading.Lock()
+    _instance = None
+
+    WANT_READ, WANT_WRITE, ZERO_RETURN = 2, 3, 6
+    CTRL_SET_MIN_PROTO_VERSION, CTRL_SET_MAX_PROTO_VERSION = 123, 124
+    TLS1_2_VERSION = 0x0303
+    FILETYPE_PEM = 1
+
+    @classmethod
+    def get(cls):
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def __init__(self):
+        P, I, L = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
+        ssl_lib = ctypes.CDLL(ctypes.util.find_library("ssl") or "libssl.so.3")
+        crypto = ctypes.CDLL(ctypes.util.find_library("crypto") or "libcrypto.so.3")
+        for lib, name, restype, argtypes in [
+                (ssl_lib, "TLS_server_method", P, []),
+                (ssl_lib, "SSL_CTX_new", P, [P]),
+                (ssl_lib, "SSL_CTX_ctrl", L, [P, I, L, P]),
+                (ssl_lib, "SSL_CTX_use_certificate_chain_file", I, [P, ctypes.c_char_p]),
+                (ssl_lib, "SSL_CTX_use_PrivateKey_file", I, [P, ctypes.c_char_p, I]),
+                (ssl_lib, "SSL_new", P, [P]),
+                (ssl_lib, "SSL_free", None, [P]),
+                (ssl_lib, "SSL_set_fd", I, [P, I]),
+                (ssl_lib, "SSL_accept", I, [P]),
+                (ssl_lib, "SSL_do_handshake", I, [P]),
+                (ssl_lib, "SSL_read", I, [P, P, I]),
+                (ssl_lib, "SSL_peek", I, [P, P, I]),
+                (ssl_lib, "SSL_write", I, [P, P, I]),
+                (ssl_lib, "SSL_get_error", I, [P, I]),
+                (ssl_lib, "SSL_renegotiate", I, [P]),
+                (ssl_lib, "SSL_renegotiate_pending", I, [P]),
+                (crypto, "ERR_get_error", ctypes.c_ulong, []),
+                (crypto, "ERR_clear_error", None, []),
+                (crypto, "ERR_error_string_n", None,
+                 [ctypes.c_ulong, ctypes.c_char_p, ctypes.c_size_t])]:
+            fn = getattr(lib, name)
+            fn.restype, fn.argtypes = restype, argtypes
+            setattr(self, name, fn)
+
+    def error_text(self, what):
+        """@what and OpenSSL's reasons, emptying this thread's error queue."""
+        reasons = []
+        while True:
+            code = self.ERR_get_error()
+            if code == 0:
+                break
+            buf = ctypes.create_string_buffer(256)
+            self.ERR_error_string_n(code, buf, len(buf))
+            reasons.append(buf.value.decode(errors="replace"))
+        return "%s: %s" % (what, "; ".join(reasons) or "no reason given")
+
+    def server_context(self, certfile, keyfile):
+        """An SSL_CTX for TLS 1.2 only: renegotiation does not exist in 1.3.
+        Lives as long as the process (a test server's few)."""
+        ctx = self.SSL_CTX_new(self.TLS_server_method())
+        if not ctx:
+            raise TlsFailure(self.error_text("SSL_CTX_new"))
+        for cmd in (self.CTRL_SET_MIN_PROTO_VERSION, self.CTRL_SET_MAX_PROTO_VERSION):
+            self.SSL_CTX_ctrl(ctx, cmd, self.TLS1_2_VERSION, None)
+        if (self.SSL_CTX_use_certificate_chain_file(ctx, certfile.encode()) != 1
+                or self.SSL_CTX_use_PrivateKey_file(ctx, keyfile.encode(),
+                                                    self.FILETYPE_PEM) != 1):
+            raise TlsFailure(self.error_text("loading %s" % certfile))
+        return ctx
+
+
+class LibsslSession:
+    """The server side of a TLS 1.2 session run by libssl over the
+    (non-blocking) socket @sock, with what Conn needs of a socket (recv,
+    sendall, close) and renegotiate().  Every wait is a select() on the
+    socket, so shutting the socket down (FaultServer.stop) ends it."""
+
+    def __init__(self, ctx, sock):
+        self.lib = _LibSsl.get()
+        self.sock = sock
+        self.sock.setblocking(False)
+        self.ssl = self.lib.SSL_new(ctx)
+        if not self.ssl:
+            raise TlsFailure(self.lib.error_text("SSL_new"))
+        self.lib.SSL_set_fd(self.ssl, sock.fileno())
+        try:
+            self._run(lambda: self.lib.SSL_accept(self.ssl), "TLS handshake")
+        except OSError:
+            self.lib.SSL_free(self.ssl)
+            self.ssl = None
+            raise
+
+    def _run(self, call, what, want_read_ends=False):
+        """Repeats @call until it succeeds (returns its result), waiting on
+        the socket as libssl asks.  With @want_read_ends, a WANT_READ
+        returns None instead of waiting."""
+        while True:
+            self.lib.ERR_clear_error()
+            ret = call()
+            if ret > 0:
+                return ret
+            err = self.lib.SSL_get_error(self.ssl, ret)
+            if err == self.lib.ZERO_RETURN:
+                return 0
+            if err == self.lib.WANT_READ:
+                if want_read_ends:
+                    return None
+                select.select([self.sock], [], [])
+            elif err == self.lib.WANT_WRITE:
+                select.select([], [self.sock], [])
+            else:
+                raise TlsFailure(self.lib.error_text(what))
+
+    def recv(self, n):
+        buf = ctypes.create_string_buffer(n)
+        got = self._run(lambda: self.lib.SSL_read(self.ssl, buf, n), "reading")
+        return buf.raw[:got]
+
+    def sendall(self, data):
+        # Without SSL_MODE_ENABLE_PARTIAL_WRITE a write is all or nothing,
+        # and a retry must repeat the same arguments.
+        buf = ctypes.create_string_buffer(bytes(data), len(data))
+        if data:
+            self._run(lambda: self.lib.SSL_write(self.ssl, buf, len(data)), "writing")
+
+    def renegotiate(self):
+        """Sends a HelloRequest and waits until the client has renegotiated
+        (or sends application data instead).  A client that refuses with a
+        no_renegotiation alert ends the session here: libssl answers it with
+        a fatal handshake_failure alert and raises TlsFailure."""
+        if self.lib.SSL_renegotiate(self.ssl) != 1:
+            raise TlsFailure(self.lib.error_text("SSL_renegotiate"))
+        self._run(lambda: self.lib.SSL_do_handshake(self.ssl), "sending HelloRequest")
+        byte = ctypes.create_string_buffer(1)
+        while True:
+            # Reading runs the server's side of the new handshake.
+            if self._run(lambda: self.lib.SSL_peek(self.ssl, byte, 1),
+                         "renegotiating", want_read_ends=True) is not None:
+                return False  # data (or a close) came instead
+            if not self.lib.SSL_renegotiate_pending(self.ssl):
+                return True
+            select.select([self.sock], [], [])
+
+    def close(self):
+        if self.ssl:
+            self.lib.SSL_free(self.ssl)
+            self.ssl = None
+        self.sock.close()
+
+
 # -- one client connection ------------------------------------------------
 
 class Conn:
@@ -66,6 +236,8 @@ class Conn:
         self.sock = sock         # the same, or its TLS wrapper
         self.buf = b""
         self.tls_active = False
+        # Renegotiate after this many more lines from the client over TLS.
+        self.renegotiate_after = None
 
     def send(self, data):
         if isinstance(data, str):
@@ -96,6 +268,11 @@ class Conn:
                 line, self.buf = self.buf[:end], self.buf[end:]
                 line = line.rstrip(b"\r\n")
                 self.server.record(line)
+                if self.tls_active and self.renegotiate_after is not None:
+                    self.renegotiate_after -= 1
+                    if self.renegotiate_after == 0:
+                        self.renegotiate_after = None
+                        self.renegotiate()
                 return line
             self._fill()
 
@@ -126,10 +303,29 @@ class Conn:
         if ctx is None:
             raise Closed("TLS needed but no --certs given")
         try:
-            self.sock = ctx.wrap_socket(self.raw, server_side=True)
+            if self.server.libssl_context is not None:
+                self.sock = LibsslSession(self.server.libssl_context, self.raw)
+            else:
+                self.sock = ctx.wrap_socket(self.raw, server_side=True)
         except (OSError, ssl.SSLError) as e:
             raise Closed("TLS handshake failed: %s" % e)
         self.tls_active = True
+
+    def renegotiate(self):
+        """Asks the client for a TLS renegotiation and waits for it (only
+        in the scenarios whose TLS runs on libssl)."""
+        if not isinstance(self.sock, LibsslSession):
+            raise Closed("renegotiation needs TLS through libssl")
+        self.server.log("requesting renegotiation")
+        try:
+            done = self.sock.renegotiate()
+        except OSError as e:
+            raise Closed("renegotiation failed: %s" % e)
+        self.server.log("renegotiated" if done else
+                        "the client sent data instead of renegotiating")
+        if done:
+            with self.server._lock:
+                self.server.renegotiations += 1
 
 
 # -- helpers ----------------------------------------------------------------
@@ -185,7 +381,7 @@ class ImapProfile:
     def __init__(self, caps, greeting_text, ok_text, cont,
                  auth_fail, login_fail, plain_authenticate_works,
                  hangup_after_login_fail, hangup_after_auth_fail,
-                 trailing_space=False):
+                 trailing_space=False, greeting_caps=True):
         self.caps = caps
         self.greeting_text = greeting_text
         self.ok_text = ok_text
@@ -196,6 +392,7 @@ class ImapProfile:
         self.hangup_after_login_fail = hangup_after_login_fail
         self.hangup_after_auth_fail = hangup_after_auth_fail
         self.trailing_space = trailing_space
+        self.greeting_caps = greeting_caps
 
     def capability(self, tls_active, implicit):
         caps = list(self.caps)
@@ -276,10 +473,12 @@ def imap_session(c, profile, greeting=True):
     """A small IMAP4rev1 login-state server."""
     server = c.server
     implicit = c.tls_active
-    if greeting:
+    if greeting and profile.greeting_caps:
         c.send("* OK [CAPABILITY %s] %s\r\n"
                % (profile.capability(c.tls_active, implicit),
                   profile.greeting_text))
+    elif greeting:
+        c.send("* OK %s\r\n" % profile.greeting_text)
     while True:
         tokens = _imap_command(c, profile)
         if len(tokens) < 2:
@@ -355,7 +554,7 @@ def imap_trickle(c):
 
 
 def imap_longline(c):
-    c.send(b"* OK " + b"x" * (1024 * 1024) + b"\r\n")
+    c.send(b"* OK " + b"x" * c.server.line_length + b"\r\n")
     c.drain()
 
 
@@ -370,6 +569,20 @@ def imap_flood(c):
 def imap_garbage(c):
     while not c.server.stopping.wait(0.05):
         c.send(os.urandom(4096))
+
+
+def tls_renegotiate(c):
+    # A HelloRequest right after the handshake, before a word of IMAP; once
+    # renegotiated, textbook IMAP.
+    c.renegotiate()
+    imap_session(c, TEXTBOOK)
+
+
+def imap_renegotiate(c):
+    # A greeting without capabilities, so that the client's first command
+    # is CAPABILITY, not a login; the HelloRequest comes before its answer.
+    c.renegotiate_after = 1
+    imap_session(c, ImapProfile(**dict(vars(TEXTBOOK), greeting_caps=False)))
 
 
 # -- SMTP --------------------------------------------------------------------
@@ -510,6 +723,25 @@ def smtp_454(c):
     smtp_session(c, starttls_reply="454 TLS not available due to temporary reason\r\n")
 
 
+def smtp_longline(c):
+    c.send(b"220 " + b"x" * c.server.line_length + b"\r\n")
+    c.drain()
+
+
+def smtp_flood(c):
+    # A greeting whose continuation lines never end.
+    chunk = b"220-x\r\n" * 8192
+    while not c.server.stopping.is_set():
+        c.send(chunk)
+
+
+def smtp_renegotiate(c):
+    # The HelloRequest comes before the answer to the first command over
+    # TLS (EHLO), so before any AUTH.
+    c.renegotiate_after = 1
+    smtp_session(c)
+
+
 # name: (handler, default TLS mode: "implicit" or "plain")
 SCENARIOS = {
     "imap-icloud": (imap_icloud, "implicit"),
@@ -523,6 +755,8 @@ SCENARIOS = {
     "imap-longline": (imap_longline, "implicit"),
     "imap-flood": (imap_flood, "implicit"),
     "imap-garbage": (imap_garbage, "implicit"),
+    "tls-renegotiate": (tls_renegotiate, "implicit"),
+    "imap-renegotiate": (imap_renegotiate, "implicit"),
     "smtp-starttls-ok": (smtp_ok, "plain"),
     "smtps-ok": (smtp_ok, "implicit"),
     "smtp-no-starttls": (smtp_no_starttls, "plain"),
@@ -531,7 +765,15 @@ SCENARIOS = {
     "smtp-authfail": (smtp_authfail, "plain"),
     "smtp-longreply": (smtp_longreply, "plain"),
     "smtp-454": (smtp_454, "plain"),
+    "smtp-longline": (smtp_longline, "plain"),
+    "smtp-flood": (smtp_flood, "plain"),
+    "smtp-renegotiate": (smtp_renegotiate, "plain"),
 }
+
+# Scenarios whose TLS runs on libssl through ctypes (TLS 1.2 only), for
+# what Python's ssl module cannot do: renegotiation.
+LIBSSL_SCENARIOS = frozenset(
+    ["tls-renegotiate", "imap-renegotiate", "smtp-renegotiate"])
 
 
 # -- the server ----------------------------------------------------------------
@@ -541,7 +783,8 @@ class FaultServer:
 
     def __init__(self, scenario, certdir=None, cert="good",
                  user=DEFAULT_USER, password=DEFAULT_PASSWORD, record=None,
-                 tls=None, host="127.0.0.1", verbose=False):
+                 tls=None, host="127.0.0.1", verbose=False,
+                 line_length=LONGLINE):
         if scenario not in SCENARIOS:
             raise ValueError("unknown scenario %r" % scenario)
         self.scenario = scenario
@@ -552,17 +795,23 @@ class FaultServer:
                          else password)
         self.host = host
         self.verbose = verbose
+        self.line_length = line_length
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._conns = set()
         self._record = open(record, "a", encoding="utf-8") if record else None
+        self.renegotiations = 0  # completed by a client
+        self.endings = []        # why connections ended (Closed's text)
         self._ctx = None
+        self.libssl_context = None
         if certdir is not None:
             certfile, keyfile = testca.cert_and_key(
                 testca.ensure(certdir)["dir"], cert)
             self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self._ctx.minimum_version = ssl.TLSVersion.TLSv1_2
             self._ctx.load_cert_chain(certfile, keyfile)
+            if scenario in LIBSSL_SCENARIOS:
+                self.libssl_context = _LibSsl.get().server_context(certfile, keyfile)
         elif self.tls == "implicit":
             raise ValueError("scenario %s needs certificates (--certs)"
                              % scenario)
@@ -651,6 +900,8 @@ class FaultServer:
             self.handler(c)
         except Closed as e:
             self.log(str(e))
+            with self._lock:
+                self.endings.append(str(e))
         except Exception as e:  # a test server must not die of one client
             self.log("error: %r" % e)
         finally:
@@ -684,6 +935,8 @@ def main(argv=None):
     ap.add_argument("--tls", choices=["implicit", "plain"],
                     help="override the scenario's default")
     ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--line-length", type=int, default=LONGLINE,
+                    help="bytes in the *-longline scenarios' line")
     ap.add_argument("--verbose", "-v", action="store_true",
                     help="log connections and errors on stderr")
     args = ap.parse_args(argv)
@@ -696,7 +949,7 @@ def main(argv=None):
         fs = FaultServer(args.scenario, args.certs, cert=args.cert,
                          user=args.user, password=args.password,
                          record=args.record, tls=args.tls, host=args.host,
-                         verbose=args.verbose)
+                         verbose=args.verbose, line_length=args.line_length)
     except ValueError as e:
         ap.error(str(e))
     done = threading.Event()

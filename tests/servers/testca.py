@@ -22,12 +22,21 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 # Bump when the set of files or their contents change, so old dirs rebuild.
-STAMP_VERSION = "mailsetup-testca-3"
+STAMP_VERSION = "mailsetup-testca-4"
 
 # Server certificates the fault servers can present (`--cert NAME`).
-LEAVES = ("good", "expired", "notyet", "wronghost", "selfsigned", "bigchain")
+LEAVES = ("good", "expired", "notyet", "wronghost", "selfsigned", "bigchain",
+          "hugecert", "hugechain")
+
+# Leaves that reuse good.key: variations on the good certificate.
+_GOOD_KEY_LEAVES = ("bigchain", "hugecert", "hugechain")
 
 BIGCHAIN_EXTRA = 100  # filler certificates appended to bigchain.pem
+
+# OpenSSL refuses a peer's certificate list over 100 KiB by default
+# (SSL_MAX_CERT_LIST_DEFAULT); these two are over it.
+HUGECERT_COMMENT = 120 * 1024  # bytes of nsComment in hugecert.pem
+HUGECHAIN_COPIES = 3           # bigchain's fillers, this many times over
 
 # 127.0.0.2: Dovecot treats a client whose address equals the server's as
 # secure and allows plaintext logins; tests that want it strict listen on
@@ -67,6 +76,20 @@ authorityKeyIdentifier = keyid, issuer
 subjectAltName         = ${{ENV::LEAF_SAN}}
 """
 
+# The good leaf's extensions plus a 120 KiB comment.  They go in an
+# extension file of their own: a value that long is too near Linux's 128 KiB
+# limit on one environment variable for the ${ENV::} route of the others.
+_HUGE_EXT = """\
+[ v3_huge ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature, keyEncipherment
+extendedKeyUsage       = serverAuth
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid, issuer
+subjectAltName         = {san}
+nsComment              = "{comment}"
+"""
+
 
 def _run(args, env=None):
     """Run openssl quietly; raise with its stderr on failure."""
@@ -99,12 +122,15 @@ def _csr(key, subject, out):
           "-out", out])
 
 
-def _ca_sign(work, csr, out, start, end, ext, san=_GOOD_SAN, selfsign_key=None):
+def _ca_sign(work, csr, out, start, end, ext, san=_GOOD_SAN, selfsign_key=None,
+             extfile=None):
     """Sign CSR with the test CA (or self-sign) with explicit dates."""
     args = ["openssl", "ca", "-batch", "-notext",
             "-config", os.path.join(work, "ca.cnf"),
             "-in", csr, "-out", out, "-extensions", ext,
             "-startdate", _stamp(start), "-enddate", _stamp(end)]
+    if extfile:
+        args += ["-extfile", extfile]
     if selfsign_key:
         args += ["-selfsign", "-keyfile", selfsign_key]
     else:
@@ -132,8 +158,7 @@ def paths(dir):
          "ca_key": os.path.join(dir, "ca.key")}
     for name in LEAVES:
         d[name] = os.path.join(dir, name + ".pem")
-        # bigchain reuses the good leaf's key
-        key = "good" if name == "bigchain" else name
+        key = "good" if name in _GOOD_KEY_LEAVES else name
         d[name + "_key"] = os.path.join(dir, key + ".key")
     return d
 
@@ -158,7 +183,7 @@ def _build(work):
     with open(os.path.join(work, "ca.cnf"), "w") as f:
         f.write(_CA_CONF.format(dir=work))
 
-    keys = ["ca", "filler"] + [n for n in LEAVES if n != "bigchain"]
+    keys = ["ca", "filler"] + [n for n in LEAVES if n not in _GOOD_KEY_LEAVES]
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda n: _genkey(os.path.join(work, n + ".key")), keys))
         # Fillers only need the filler key; make them while the rest is signed.
@@ -188,17 +213,30 @@ def _build(work):
             _ca_sign(work, csr, os.path.join(work, name + ".pem"), start, end,
                      "v3_leaf", san=san, selfsign_key=key if selfsigned else None)
 
+        # The good leaf (name, key, dates) with a huge comment: valid in
+        # every respect but its size.
+        extfile = os.path.join(work, "huge.cnf")
+        with open(extfile, "w") as f:
+            f.write(_HUGE_EXT.format(san=_GOOD_SAN, comment="x" * HUGECERT_COMMENT))
+        _ca_sign(work, os.path.join(work, "good.csr"),
+                 os.path.join(work, "hugecert.pem"), now - day, now + 3000 * day,
+                 "v3_huge", extfile=extfile)
+
         with open(os.path.join(work, "good.pem")) as f:
             good = f.read()
+        fillers = "".join(fillers)
         with open(os.path.join(work, "bigchain.pem"), "w") as f:
-            f.write(good + "".join(fillers))
+            f.write(good + fillers)
+        with open(os.path.join(work, "hugechain.pem"), "w") as f:
+            f.write(good + fillers * HUGECHAIN_COPIES)
 
 
 def ensure(dir):
     """Create the CA and certificates in DIR unless already there.
 
     Returns {"dir", "ca", "ca_key", NAME, NAME + "_key"} for every NAME in
-    LEAVES (absolute paths; "bigchain_key" is good.key).
+    LEAVES (absolute paths; "bigchain_key", "hugecert_key" and
+    "hugechain_key" are good.key).
     """
     p = paths(dir)
     os.makedirs(p["dir"], exist_ok=True)
