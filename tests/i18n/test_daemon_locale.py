@@ -40,8 +40,10 @@ LOCALEDIR = os.environ.get("MAILSETUP_LOCALEDIR") or os.path.join(
 )
 WRONG_PASSWORD = "wxyz-wxyz-wxyz-wxyz"
 HINT = (
-    "iCloud Mail needs an app-specific password, not your Apple Account password. "
-    "Make one at account.apple.com: Sign-In and Security, App-Specific Passwords. "
+    "iCloud Mail needs an app-specific password, not your Apple Account password: "
+    "since 2017, mail programs other than Apple's own sign in with one, and making "
+    "one needs two-factor authentication on your Apple Account. Make one at "
+    "account.apple.com: Sign-In and Security, App-Specific Passwords. "
     "It looks like xxxx-xxxx-xxxx-xxxx."
 )
 

@@ -366,9 +366,11 @@ _PROVIDER_XML = """\
     </documentation>
     <ms:password kind="app-specific">
       <ms:hint>iCloud Mail needs an app-specific password, not your Apple
-        Account password. Make one at account.apple.com: Sign-In and
-        Security, App-Specific Passwords. It looks like
-        xxxx-xxxx-xxxx-xxxx.</ms:hint>
+        Account password: since 2017, mail programs other than Apple's
+        own sign in with one, and making one needs two-factor
+        authentication on your Apple Account. Make one at
+        account.apple.com: Sign-In and Security, App-Specific Passwords.
+        It looks like xxxx-xxxx-xxxx-xxxx.</ms:hint>
       <ms:url>https://support.apple.com/en-us/102654</ms:url>
     </ms:password>
   </emailProvider>

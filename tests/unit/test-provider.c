@@ -146,9 +146,11 @@ test_shipped_icloud (void)
   /* The hint is wrapped in the file and comes out on one line. */
   g_assert_cmpstr (provider->password_hint, ==,
                    "iCloud Mail needs an app-specific password, not your "
-                   "Apple Account password. Make one at account.apple.com: "
-                   "Sign-In and Security, App-Specific Passwords. It looks "
-                   "like xxxx-xxxx-xxxx-xxxx.");
+                   "Apple Account password: since 2017, mail programs other "
+                   "than Apple's own sign in with one, and making one needs "
+                   "two-factor authentication on your Apple Account. Make "
+                   "one at account.apple.com: Sign-In and Security, "
+                   "App-Specific Passwords. It looks like xxxx-xxxx-xxxx-xxxx.");
   g_assert_cmpstr (provider->password_url, ==,
                    "https://support.apple.com/en-us/102654");
   g_assert_cmpstr (provider->documentation_url, ==,
