@@ -355,13 +355,9 @@ diagnose_with (Request *request,
       const MsAccountData *account = ms_accounts_lookup (request->self->accounts,
                                                          request->resolved->address);
 
-      /* A custom-domain account signs in with another address, which
-       * validation stored as its IMAP user name. */
       login = request->resolved->login;
-      if (login == NULL && account != NULL && account->imap != NULL &&
-          strchr (account->imap->username_template, '@') != NULL &&
-          g_strcmp0 (account->imap->username_template, account->address) != 0)
-        login = account->imap->username_template;
+      if (login == NULL && account != NULL)
+        login = ms_account_data_get_login (account);
     }
   ms_diagnose_async (provider, unknown, address, login, password, request_remaining_ms (request),
                      bus_call_get_cancellable (request->call), on_diagnosed, request);

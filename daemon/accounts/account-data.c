@@ -95,3 +95,16 @@ ms_account_id_new (void)
 
   return g_string_free (id, FALSE);
 }
+
+const char *
+ms_account_data_get_login (const MsAccountData *data)
+{
+  const char *username = data->imap != NULL ? data->imap->username_template : NULL;
+
+  /* A bare local part ("john") is one of the address's own user names. */
+  if (username == NULL || strchr (username, '@') == NULL ||
+      g_ascii_strcasecmp (username, data->address) == 0)
+    return NULL;
+
+  return username;
+}

@@ -33,6 +33,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsAccountData, ms_account_data_free)
 gboolean ms_account_display_name_check (const char *name,
                                         GError **error);
 
+/* The address the account signs in with when it is not its own (an
+ * iCloud+ custom domain's account signs in with the iCloud address that
+ * validation found), else NULL (transfer none). */
+const char *ms_account_data_get_login (const MsAccountData *data);
+
 /* A new random account id: 32 lower-case hex digits (transfer full). */
 char *ms_account_id_new (void);
 

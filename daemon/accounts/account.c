@@ -298,6 +298,49 @@ record_check (MsAccount *account,
     ms_accounts_save_soon (account->accounts);
 }
 
+/* Replaces @current with what @attempt signed in with, if that differs;
+ * notifies the properties that changed (@prefix: "Imap" or "Smtp"). */
+static void
+adopt_endpoint (MsAccount *account,
+                MsEndpoint **current,
+                const MsAttempt *attempt,
+                const char *prefix)
+{
+  const MsEndpoint *found = attempt->endpoint;
+  MsEndpoint *old = *current;
+  static const char * const properties[] = { "Host", "Port", "Security", "Username" };
+  gboolean changed[G_N_ELEMENTS (properties)];
+
+  changed[0] = g_strcmp0 (old->hostname, found->hostname) != 0;
+  changed[1] = old->port != found->port;
+  changed[2] = old->security != found->security;
+  changed[3] = g_strcmp0 (old->username_template, attempt->username) != 0;
+  if (!changed[0] && !changed[1] && !changed[2] && !changed[3])
+    return;
+
+  *current = ms_endpoint_new (found->hostname, found->port, found->security, attempt->username);
+  ms_endpoint_free (old);
+  for (gsize i = 0; account->object != NULL && i < G_N_ELEMENTS (properties); i++)
+    if (changed[i])
+      {
+        g_autofree char *name = g_strconcat (prefix, properties[i], NULL);
+
+        bus_object_notify (account->object, MS_ACCOUNT_INTERFACE, name);
+      }
+}
+
+/* A new password was checked as a new account would be: what worked
+ * (a user name, or 465 where 587 no longer answers) is what the account
+ * keeps from now on, as AddAccount keeps it.  A Check changes nothing of
+ * this: a café that blocks 587 says nothing about the account. */
+static void
+adopt_endpoints (MsAccount *account,
+                 MsValidation *validation)
+{
+  adopt_endpoint (account, &account->data->imap, validation->imap, "Imap");
+  adopt_endpoint (account, &account->data->smtp, validation->smtp, "Smtp");
+}
+
 static void
 on_check_validated (GObject *source,
                     GAsyncResult *result,
@@ -401,6 +444,7 @@ on_new_password_stored (GObject *source,
     }
   else
     {
+      adopt_endpoints (op->account, op->validation);
       record_check (op->account, op->validation, NULL);
       bus_call_return (op->call, NULL);
     }

@@ -36,6 +36,7 @@ from accounts_support import (
 )
 from components import (
     ERROR,
+    DelayProxy,
     PASSWORD,
     DovecotServer,
     FaultServers,
@@ -305,6 +306,39 @@ class Restarting(AccountsTestCase):
 
 
 class ChangingAndRemoving(AccountsTestCase):
+    def test_set_password_keeps_what_worked(self):
+        # Added while 587 answered; later 587 stops answering.  A Check
+        # does not move the account (that may be the café's network), a new
+        # password keeps what its check found, as AddAccount does.
+        p = self.dovecot.ports
+        submission = DelayProxy(p["submission"], 0)
+        submission.start()
+        self.override.write(self.s, imap=p["imaps"], smtp=[submission.port, p["submissions"]])
+        try:
+            path = add_account(self.s, "jane@icloud.com")
+            self.assertEqual(prop(self.s, path, "SmtpPort"), submission.port)
+            submission.stop()
+
+            account_call(self.s, path, "Check")
+            self.assertEqual(prop(self.s, path, "Status"), "ok")
+            self.assertEqual(prop(self.s, path, "SmtpPort"), submission.port)
+
+            monitor = BusCapture(self.s)
+            self.assertEqual(account_call(self.s, path, "SetPassword", "s", PASSWORD), [])
+            smtp = {k: prop(self.s, path, k) for k in ("SmtpHost", "SmtpPort", "SmtpSecurity", "SmtpUsername")}
+            self.assertEqual(smtp, {"SmtpHost": "127.0.0.1", "SmtpPort": p["submissions"],
+                                    "SmtpSecurity": "tls", "SmtpUsername": "jane@icloud.com"})
+            wait_for(lambda: monitor.properties_changed(path, "SmtpPort"), 5, what="SmtpPort signalled")
+            monitor.stop()
+            self.assertEqual(monitor.properties_changed(path, "SmtpPort"), [str(p["submissions"])])
+            self.assertEqual(monitor.properties_changed(path, "ImapPort"), [])
+            account_id = prop(self.s, path, "Id")
+            wait_for(lambda: read_accounts(self.s)[account_id].get("SmtpPort") == str(p["submissions"]), 5,
+                     what="the new port saved")
+        finally:
+            submission.stop()
+            self.override.write(self.s, imap=p["imaps"], smtp=[p["submission"], p["submissions"]])
+
     def test_set_password(self):
         path = add_account(self.s, "jane@icloud.com")
         attributes = prop(self.s, path, "SecretAttributes")
