@@ -343,7 +343,8 @@ BUS_CONFIG = """\
 class Session:
     """A private HOME, XDG dirs and session bus.  Use as a context manager,
     or call start() and stop() (stop() is safe to call more than once).
-    @daemon_env: variables for the activated mailsetupd alone."""
+    @daemon_env: variables for the activated mailsetupd alone; None as a
+    value means the daemon does not get that variable at all."""
 
     def __init__(self, components=(), paths=None, env=None, keep=None, daemon_env=None):
         self.paths = paths or Paths()
@@ -437,7 +438,10 @@ class Session:
         service_dirs = [self.paths.dbus_services_dir]
         wrapper = list(DAEMON_WRAPPER)
         if self.daemon_env:
-            wrapper = [shutil.which("env") or "/usr/bin/env"] + [f"{k}={v}" for k, v in self.daemon_env.items()] + wrapper
+            # GNU env reads options only before the first NAME=VALUE.
+            unset = [f"--unset={k}" for k, v in self.daemon_env.items() if v is None]
+            assign = [f"{k}={v}" for k, v in self.daemon_env.items() if v is not None]
+            wrapper = [shutil.which("env") or "/usr/bin/env"] + unset + assign + wrapper
         if wrapper:
             service_dirs = [self._wrapped_service_dir(bus_dir, wrapper)]
         for c in self.components:
