@@ -66,14 +66,19 @@ finish (GTask *task)
   if (resolve->raw_login != NULL)
     {
       g_autofree char *login = ms_address_normalize (resolve->raw_login, &error);
+      MsProvider *login_provider;
 
       if (login == NULL)
         {
           g_task_return_error (task, g_steal_pointer (&error));
           return;
         }
-      if (ms_provider_registry_lookup (resolve->registry, ms_address_get_domain (login)) !=
-          resolved->provider)
+      login_provider = ms_provider_registry_lookup (resolve->registry,
+                                                    ms_address_get_domain (login));
+      /* By id: a user's file may define one of a provider's domains anew
+       * (icloud.com) while the shipped file keeps the others. */
+      if (login_provider == NULL ||
+          g_strcmp0 (login_provider->id, resolved->provider->id) != 0)
         {
           g_task_return_new_error (task, MS_ERROR, MS_ERROR_INVALID_ADDRESS,
                                    _("The login %s is not an address at %s. Sign in with "
@@ -81,6 +86,12 @@ finish (GTask *task)
                                    login, resolved->provider->display_name,
                                    resolved->provider->display_name);
           return;
+        }
+      /* The servers are the ones of the address signed in with. */
+      if (login_provider != resolved->provider)
+        {
+          ms_provider_unref (resolved->provider);
+          resolved->provider = ms_provider_ref (login_provider);
         }
       resolved->login = g_steal_pointer (&login);
     }

@@ -23,6 +23,8 @@ struct _MsProviderRegistry {
   GMutex lock;
   gboolean loaded;
   GHashTable *providers; /* domain → MsProvider* (a reference each) */
+  GPtrArray *by_rank;    /* every provider that won a domain, the files
+                          * of higher rank (the user's) first */
 };
 
 MsProviderRegistry *
@@ -78,6 +80,7 @@ ms_provider_registry_free (MsProviderRegistry *registry)
   g_strfreev (registry->dirs);
   g_mutex_clear (&registry->lock);
   g_hash_table_unref (registry->providers);
+  g_clear_pointer (&registry->by_rank, g_ptr_array_unref);
   g_free (registry);
 }
 
@@ -157,12 +160,16 @@ load_file (MsProviderRegistry *registry,
 
       g_hash_table_insert (registry->providers, g_strdup (domain),
                            ms_provider_ref (provider));
+      if (!g_ptr_array_find (registry->by_rank, provider, NULL))
+        g_ptr_array_add (registry->by_rank, ms_provider_ref (provider));
     }
 }
 
 static void
 load (MsProviderRegistry *registry)
 {
+  registry->by_rank = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_provider_unref);
+
   for (guint i = 0; registry->dirs[i] != NULL; i++)
     {
       const char *dir = registry->dirs[i];
@@ -199,15 +206,17 @@ MsProvider *
 ms_provider_registry_lookup_mx (MsProviderRegistry *registry,
                                 const char *mx_host)
 {
-  GHashTableIter iter;
-  MsProvider *provider;
-
   ensure_loaded (registry);
 
-  g_hash_table_iter_init (&iter, registry->providers);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &provider))
-    if (ms_provider_handles_mx (provider, mx_host))
-      return provider;
+  /* In rank order: a user's file for a provider claims its MX hosts
+   * before the shipped one, as it claims its domains. */
+  for (guint i = 0; i < registry->by_rank->len; i++)
+    {
+      MsProvider *provider = registry->by_rank->pdata[i];
+
+      if (ms_provider_handles_mx (provider, mx_host))
+        return provider;
+    }
 
   return NULL;
 }

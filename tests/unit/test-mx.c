@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "address-resolver.h"
@@ -364,6 +365,67 @@ test_resolve (void)
   g_assert_null (resolved);
 }
 
+/* A user's file that defines icloud.com anew (other servers) while the
+ * shipped file keeps me.com and mac.com: custom domains follow the
+ * user's file, and a login at icloud.com is the same provider. */
+static const char override_xml[] =
+  "<?xml version=\"1.0\"?>\n"
+  "<clientConfig version=\"1.1\" xmlns:ms=\"https://mailsetup.org/ns/provider/1\">\n"
+  "  <emailProvider id=\"icloud.com\">\n"
+  "    <domain>icloud.com</domain>\n"
+  "    <displayName>iCloud Mail</displayName>\n"
+  "    <incomingServer type=\"imap\"><hostname>imap.mine.example</hostname>"
+  "<port>993</port><socketType>SSL</socketType>"
+  "<username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication>"
+  "</incomingServer>\n"
+  "    <outgoingServer type=\"smtp\"><hostname>smtp.mine.example</hostname>"
+  "<port>587</port><socketType>STARTTLS</socketType>"
+  "<username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication>"
+  "</outgoingServer>\n"
+  "    <ms:mxDomain>mail.icloud.com</ms:mxDomain>\n"
+  "  </emailProvider>\n"
+  "</clientConfig>\n";
+
+static void
+test_override_of_one_domain (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *user_dir = g_dir_make_tmp ("mailsetup-test-mx-XXXXXX", &error);
+  g_autofree char *user_file = NULL;
+  g_autofree char *shipped_dir = g_build_filename (g_getenv ("MAILSETUP_DATADIR"), "providers", NULL);
+  const char *dirs[] = { user_dir, shipped_dir, NULL };
+  g_autoptr(MsProviderRegistry) registry = NULL;
+  g_autoptr(MsProvider) by_mx = NULL;
+  MsResolvedAddress *resolved;
+
+  g_assert_no_error (error);
+  user_file = g_build_filename (user_dir, "icloud.xml", NULL);
+  g_assert_true (g_file_set_contents (user_file, override_xml, -1, &error));
+  registry = ms_provider_registry_new (dirs);
+
+  /* The shipped file still serves me.com; the user's file icloud.com. */
+  g_assert_cmpstr (((MsEndpoint *) ms_provider_registry_lookup (registry, "me.com")->imap->pdata[0])->hostname,
+                   ==, "imap.mail.me.com");
+  by_mx = mx_provider (registry, "custom.example");
+  g_assert_nonnull (by_mx);
+  g_assert_cmpstr (((MsEndpoint *) by_mx->imap->pdata[0])->hostname, ==, "imap.mine.example");
+
+  resolved = resolve (registry, "me@custom.example", "jane@icloud.com", TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((MsEndpoint *) resolved->provider->imap->pdata[0])->hostname, ==, "imap.mine.example");
+  ms_resolved_address_free (resolved);
+
+  /* Signing in with a me.com address: the same provider (by id), and its
+   * servers are those of the address signed in with. */
+  resolved = resolve (registry, "me@custom.example", "jane@me.com", TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((MsEndpoint *) resolved->provider->imap->pdata[0])->hostname, ==, "imap.mail.me.com");
+  ms_resolved_address_free (resolved);
+
+  g_unlink (user_file);
+  g_rmdir (user_dir);
+}
+
 int
 main (int argc,
       char **argv)
@@ -378,6 +440,7 @@ main (int argc,
   g_test_add_func ("/mx/icloud", test_icloud_mx);
   g_test_add_func ("/mx/other", test_other_mx);
   g_test_add_func ("/mx/resolve-address", test_resolve);
+  g_test_add_func ("/mx/override-of-one-domain", test_override_of_one_domain);
   g_test_add_func ("/mx/hung-dns/times-out", test_hung_dns_times_out);
   g_test_add_func ("/mx/hung-dns/default-bound", test_hung_dns_default_bound);
   g_test_add_func ("/mx/hung-dns/cancelled", test_hung_dns_cancelled);
