@@ -35,6 +35,7 @@ ms_account_data_copy (const MsAccountData *data)
   copy->address = g_strdup (data->address);
   copy->provider = g_strdup (data->provider);
   copy->display_name = g_strdup (data->display_name);
+  copy->login = g_strdup (data->login);
   copy->imap = endpoint_copy (data->imap);
   copy->smtp = endpoint_copy (data->smtp);
   copy->smtp_max_message_size = data->smtp_max_message_size;
@@ -53,6 +54,7 @@ ms_account_data_free (MsAccountData *data)
   g_free (data->address);
   g_free (data->provider);
   g_free (data->display_name);
+  g_free (data->login);
   g_clear_pointer (&data->imap, ms_endpoint_free);
   g_clear_pointer (&data->smtp, ms_endpoint_free);
   g_free (data);
@@ -100,6 +102,9 @@ const char *
 ms_account_data_get_login (const MsAccountData *data)
 {
   const char *username = data->imap != NULL ? data->imap->username_template : NULL;
+
+  if (data->login != NULL)
+    return data->login;
 
   /* A bare local part ("john") is one of the address's own user names. */
   if (username == NULL || strchr (username, '@') == NULL ||

@@ -16,6 +16,8 @@ typedef struct {
   char *address;        /* normalised */
   char *provider;       /* provider id, e.g. "icloud.com" */
   char *display_name;   /* the person's own name for the account */
+  char *login;          /* the address it signs in with, when not its own
+                         * (iCloud+ custom domain), else NULL */
   MsEndpoint *imap;     /* username_template holds the user name itself */
   MsEndpoint *smtp;
   guint64 smtp_max_message_size; /* 0: unknown */
@@ -34,8 +36,9 @@ gboolean ms_account_display_name_check (const char *name,
                                         GError **error);
 
 /* The address the account signs in with when it is not its own (an
- * iCloud+ custom domain's account signs in with the iCloud address that
- * validation found), else NULL (transfer none). */
+ * iCloud+ custom domain's account signs in with its iCloud address),
+ * else NULL (transfer none).  Files written before the login was kept
+ * have it only as a user name with an "@". */
 const char *ms_account_data_get_login (const MsAccountData *data);
 
 /* A new random account id: 32 lower-case hex digits (transfer full). */

@@ -129,6 +129,8 @@ ms_account_file_serialize (GPtrArray *accounts)
       g_key_file_set_string (keyfile, group, "Provider", account->provider);
       if (account->display_name != NULL)
         g_key_file_set_string (keyfile, group, "DisplayName", account->display_name);
+      if (account->login != NULL)
+        g_key_file_set_string (keyfile, group, "Login", account->login);
       set_endpoint (keyfile, group, "Imap", account->imap);
       set_endpoint (keyfile, group, "Smtp", account->smtp);
       if (account->smtp_max_message_size > 0)
@@ -236,6 +238,7 @@ read_account (GKeyFile *keyfile,
   if (account->provider == NULL)
     return NULL;
   account->display_name = g_key_file_get_string (keyfile, group, "DisplayName", NULL);
+  account->login = g_key_file_get_string (keyfile, group, "Login", NULL);
 
   if (!read_endpoint (keyfile, group, "Imap", &account->imap, error) ||
       !read_endpoint (keyfile, group, "Smtp", &account->smtp, error))
@@ -251,6 +254,17 @@ read_account (GKeyFile *keyfile,
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                    "[%s] has a bad address", group);
       return NULL;
+    }
+  if (account->login != NULL)
+    {
+      g_autofree char *login = ms_address_normalize (account->login, NULL);
+
+      if (login == NULL || strcmp (login, account->login) != 0)
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "[%s] has a bad login", group);
+          return NULL;
+        }
     }
 
   return g_steal_pointer (&account);

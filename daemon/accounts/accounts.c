@@ -443,6 +443,7 @@ ms_accounts_add_async (MsAccounts *accounts,
   data->address = g_strdup (validation->address);
   data->provider = g_strdup (validation->provider->id);
   data->display_name = g_strdup (display_name);
+  data->login = g_strdup (validation->login);
   /* The account keeps what worked, not what the provider file suggests. */
   data->imap = ms_endpoint_new (imap->endpoint->hostname, imap->endpoint->port,
                                 imap->endpoint->security, imap->username);
