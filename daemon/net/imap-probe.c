@@ -501,6 +501,11 @@ send_login (ImapProbe *probe,
           /* The server may refuse before the literal is sent. */
           if (!read_response (probe, tag, TRUE, status, text, error))
             return FALSE;
+          if (*status == IMAP_OK)
+            {
+              g_propagate_error (error, ms_probe_premature_success_error (probe->req));
+              return FALSE;
+            }
           if (*status != IMAP_CONTINUE)
             return TRUE;
           g_clear_pointer (text, g_free);
@@ -554,6 +559,11 @@ send_authenticate_plain (ImapProbe *probe,
       if (!send_command (probe, tag, "AUTHENTICATE PLAIN", error)
           || !read_response (probe, tag, TRUE, status, text, error))
         return FALSE;
+      if (*status == IMAP_OK)
+        {
+          g_propagate_error (error, ms_probe_premature_success_error (probe->req));
+          return FALSE;
+        }
       if (*status != IMAP_CONTINUE)
         return TRUE;
       g_clear_pointer (text, g_free);

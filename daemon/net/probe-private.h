@@ -56,4 +56,9 @@ void ms_probe_finish_result (MsProbeResult *result, MsConnection *conn,
 /* The deadline for a polite goodbye after the verdict is known. */
 gint64 ms_probe_goodbye_deadline (gint64 deadline);
 
+/* For a server that says a login worked before it had the password: that
+ * proves nothing about the password, so it is no verdict.
+ * Returns: (transfer full) MS_ERROR_PROTOCOL_ERROR */
+GError *ms_probe_premature_success_error (const MsProbeRequest *req);
+
 G_END_DECLS

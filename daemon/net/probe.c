@@ -206,3 +206,13 @@ ms_probe_goodbye_deadline (gint64 deadline)
 {
   return MIN (deadline, g_get_monotonic_time () + GOODBYE_TIMEOUT_US);
 }
+
+GError *
+ms_probe_premature_success_error (const MsProbeRequest *req)
+{
+  return g_error_new (MS_ERROR, MS_ERROR_PROTOCOL_ERROR,
+                      _("%s port %u said the login worked before the password "
+                        "was sent, so the password was not checked. This is not "
+                        "a mail server mailsetup can trust."),
+                      req->host, req->port);
+}

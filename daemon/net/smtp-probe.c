@@ -401,6 +401,7 @@ authenticate (SmtpProbe *probe,
   else if (has_auth (probe, "LOGIN", &any_auth))
     {
       const char *secrets[] = { probe->req->username, probe->req->password };
+      guint sent = 0;
 
       mechanism = "LOGIN";
       if (!send_command (probe, "AUTH LOGIN", error)
@@ -416,6 +417,14 @@ authenticate (SmtpProbe *probe,
           if (!send_secret (probe, line, "<hidden>", error)
               || !read_reply (probe, &reply, error))
             return FALSE;
+          sent++;
+        }
+      /* 235 before the password went (or after the user name alone)
+       * checked no password. */
+      if (reply.code == 235 && sent < G_N_ELEMENTS (secrets))
+        {
+          g_propagate_error (error, ms_probe_premature_success_error (probe->req));
+          return FALSE;
         }
     }
   else

@@ -7,11 +7,15 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "connection.h"
 #include "imap-probe.h"
@@ -51,6 +55,11 @@ static const char *const secrets[] = {
 };
 static gboolean secret_logged;
 static guint debug_messages_seen;
+
+/* While non-NULL, the probes' conversation as they log it, one "C: …" or
+ * "S: …" line each (what carries credentials reads "<hidden>"). */
+static GPtrArray *transcript;
+G_LOCK_DEFINE_STATIC (transcript);
 
 /* ---- servers ---- */
 
@@ -130,12 +139,14 @@ typedef struct {
   char *record_path;
 } FaultServer;
 
-/* @cert: NULL for the good one; @tls: NULL for the scenario's default. */
+/* @cert: NULL for the good one; @tls: NULL for the scenario's default;
+ * @host: NULL for 127.0.0.1. */
 static FaultServer *
-fault_start_full (const char *scenario,
-                  const char *cert,
-                  const char *tls,
-                  const char *password)
+fault_start_at (const char *scenario,
+                const char *cert,
+                const char *tls,
+                const char *password,
+                const char *host)
 {
   static guint counter;
   FaultServer *server = g_new0 (FaultServer, 1);
@@ -164,6 +175,11 @@ fault_start_full (const char *scenario,
       g_ptr_array_add (argv, "--tls");
       g_ptr_array_add (argv, (char *) tls);
     }
+  if (host != NULL)
+    {
+      g_ptr_array_add (argv, "--host");
+      g_ptr_array_add (argv, (char *) host);
+    }
   g_ptr_array_add (argv, NULL);
 
   server->proc = spawn_server ((const char *const *) argv->pdata, &line);
@@ -174,6 +190,15 @@ fault_start_full (const char *scenario,
   g_assert_cmpuint (server->port, >, 0);
 
   return server;
+}
+
+static FaultServer *
+fault_start_full (const char *scenario,
+                  const char *cert,
+                  const char *tls,
+                  const char *password)
+{
+  return fault_start_at (scenario, cert, tls, password, NULL);
 }
 
 static FaultServer *
@@ -937,6 +962,614 @@ test_smtps_ok (void)
   assert_stages (&o, tls_stages);
 }
 
+/* ---- login mechanisms ----
+ *
+ * LOGIN is the probes' first choice (iCloud's AUTHENTICATE PLAIN can fail
+ * where LOGIN works); these servers forbid it (LOGINDISABLED over TLS) or
+ * offer SMTP AUTH LOGIN only, so the other paths run. */
+
+static void
+transcript_start (void)
+{
+  G_LOCK (transcript);
+  g_clear_pointer (&transcript, g_ptr_array_unref);
+  transcript = g_ptr_array_new_with_free_func (g_free);
+  G_UNLOCK (transcript);
+}
+
+/* Stops recording; returns the lines, each ending in "\n" (transfer full). */
+static char *
+transcript_stop (void)
+{
+  GString *text = g_string_new (NULL);
+
+  G_LOCK (transcript);
+  for (guint i = 0; transcript != NULL && i < transcript->len; i++)
+    g_string_append_printf (text, "%s\n", (const char *) transcript->pdata[i]);
+  g_clear_pointer (&transcript, g_ptr_array_unref);
+  G_UNLOCK (transcript);
+
+  return g_string_free (text, FALSE);
+}
+
+static void
+assert_has_text (const char *text,
+                 const char *part)
+{
+  if (strstr (text, part) == NULL)
+    g_test_fail_printf ("“%s” lacks “%s”", text, part);
+}
+
+static char *
+base64_of (const char *text)
+{
+  return g_base64_encode ((const guchar *) text, strlen (text));
+}
+
+/* base64 of the SASL PLAIN message "\0USER\0@password" (RFC 4616). */
+static char *
+sasl_plain_of (const char *password)
+{
+  g_autofree char *message = g_strdup_printf ("_%s_%s", USER, password);
+  gsize len = strlen (message);
+
+  message[0] = message[strlen (USER) + 1] = '\0';
+  return g_base64_encode ((const guchar *) message, len);
+}
+
+/* @encoded decodes to exactly @len bytes of @expected. */
+static void
+assert_decodes_to (const char *encoded,
+                   const char *expected,
+                   gsize len)
+{
+  g_autofree char *copy = g_strdup (encoded);
+  gsize decoded_len = 0;
+  g_autofree guchar *decoded = g_base64_decode (copy, &decoded_len);
+
+  g_assert_cmpmem (decoded, decoded_len, expected, len);
+}
+
+/* The line of @record after the one that starts with @prefix, with that
+ * prefix taken off when @same_line (transfer full; "" if missing). */
+static char *
+record_argument (const char *record,
+                 const char *prefix,
+                 gboolean same_line)
+{
+  g_auto(GStrv) lines = g_strsplit (record, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      {
+        if (same_line)
+          return g_strdup (lines[i] + strlen (prefix));
+        return g_strdup (lines[i + 1] != NULL ? lines[i + 1] : "");
+      }
+
+  return g_strdup ("");
+}
+
+/* No "tag LOGIN …" command went out. */
+static void
+assert_no_login_command (const char *record)
+{
+  if (g_regex_match_simple ("^\\S+ LOGIN( |$)", record,
+                            G_REGEX_MULTILINE | G_REGEX_CASELESS, 0))
+    g_test_fail_printf ("the client sent LOGIN:\n%s", record);
+}
+
+typedef struct {
+  const char *path;
+  const char *scenario;
+  const char *tls;            /* "plain" for STARTTLS, NULL: implicit */
+  /* The server's continuation request as the probe logs it, or NULL for
+   * SASL-IR (the response goes on the AUTHENTICATE line). */
+  const char *continuation;
+} AuthPlainCase;
+
+static const AuthPlainCase auth_plain_cases[] = {
+  { "/net/imap/authenticate-plain/sasl-ir", "imap-authplain-ir", NULL, NULL },
+  { "/net/imap/authenticate-plain/sasl-ir-starttls", "imap-authplain-ir", "plain", NULL },
+  { "/net/imap/authenticate-plain/continuation", "imap-authplain", NULL, "+" },
+  { "/net/imap/authenticate-plain/continuation-space", "imap-authplain-space", NULL, "+ " },
+  { "/net/imap/authenticate-plain/continuation-starttls", "imap-authplain", "plain", "+" },
+};
+
+/* LOGINDISABLED over TLS, AUTH=PLAIN: AUTHENTICATE PLAIN, with the initial
+ * response on its line when SASL-IR is offered and after the server's
+ * "+" (bare, or "+ ") when not. */
+static void
+test_authenticate_plain (gconstpointer data)
+{
+  const AuthPlainCase *c = data;
+  gboolean starttls = c->tls != NULL;
+  FaultServer *server = fault_start_full (c->scenario, NULL, c->tls, NULL);
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *plain = sasl_plain_of (PASSWORD);
+  g_autofree char *expected_record = NULL;
+  g_autofree char *expected_log = NULL;
+  g_autofree char *response = NULL;
+  g_autofree char *command = NULL;
+  const char expected_plain[] = "\0" USER "\0" PASSWORD;
+  /* Over STARTTLS the capabilities are asked for again, with tag 2. */
+  const char *before = starttls ? "ms1 STARTTLS\nms2 CAPABILITY\n" : "";
+  guint tag = starttls ? 3 : 1;
+
+  transcript_start ();
+  run_probe (&o, IMAP, server->port,
+             starttls ? MS_SECURITY_STARTTLS : MS_SECURITY_TLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  log = transcript_stop ();
+  record = fault_stop (server);
+  g_test_message ("%s: %.1f ms", c->scenario, o.result.elapsed_us / 1000.0);
+
+  g_assert_no_error (o.error);
+  g_assert_true (o.result.authenticated);
+  g_assert_cmpstr (o.result.mechanism, ==, "PLAIN");
+  g_assert_true (strv_has (o.result.capabilities, "LOGINDISABLED"));
+  g_assert_true (strv_has (o.result.capabilities, "AUTH=PLAIN"));
+  g_assert_true (strv_has (o.result.capabilities, "SASL-IR") == (c->continuation == NULL));
+  assert_tls_info (&o.result.tls);
+  assert_stages (&o, starttls ? starttls_stages : tls_stages);
+  assert_no_login_command (record);
+
+  command = g_strdup_printf ("ms%u AUTHENTICATE PLAIN", tag);
+  if (c->continuation == NULL)
+    {
+      expected_record = g_strdup_printf ("%s%s %s\nms%u LOGOUT\n", before,
+                                         command, plain, tag + 1);
+      expected_log = g_strdup_printf ("C: %s <hidden>\nS: ms%u OK completed\n",
+                                      command, tag);
+      response = record_argument (record, command, TRUE);
+      g_strchug (response);
+    }
+  else
+    {
+      expected_record = g_strdup_printf ("%s%s\n%s\nms%u LOGOUT\n", before,
+                                         command, plain, tag + 1);
+      expected_log = g_strdup_printf ("C: %s\nS: %s\nC: <hidden>\n"
+                                      "S: ms%u OK completed\n", command,
+                                      c->continuation, tag);
+      response = record_argument (record, command, FALSE);
+    }
+  g_assert_cmpstr (record, ==, expected_record);
+  assert_has_text (log, expected_log);
+  assert_decodes_to (response, expected_plain, sizeof expected_plain - 1);
+}
+
+static void
+test_authenticate_plain_wrong_password (void)
+{
+  FaultServer *server = fault_start ("imap-authplain");
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+  g_autofree char *plain = sasl_plain_of (WRONG_PASSWORD);
+  g_autofree char *expected = g_strdup_printf ("ms1 AUTHENTICATE PLAIN\n%s\n", plain);
+
+  /* "NO [AUTHENTICATIONFAILED]" and a hang-up: one try, no LOGIN after it. */
+  run_probe (&o, IMAP, server->port, MS_SECURITY_TLS, WRONG_PASSWORD,
+             LONG_DEADLINE_MS);
+  record = fault_stop (server);
+
+  g_assert_error (o.error, MS_ERROR, MS_ERROR_AUTHENTICATION_FAILED);
+  assert_message_has (o.error, "[AUTHENTICATIONFAILED] Authentication failed.");
+  assert_message_has (o.error, USER);
+  g_assert_cmpstr (record, ==, expected);
+}
+
+/* LOGINDISABLED and no AUTH=PLAIN: nothing mailsetup can log in with. */
+static void
+test_imap_no_usable_login (void)
+{
+  g_auto(Outcome) o = { 0 };
+  g_auto(Outcome) o2 = { 0 };
+  g_autofree char *record = NULL;
+  g_autofree char *record2 = NULL;
+
+  record = check_quick_failure (&o, "imap-noauth", NULL, NULL, IMAP,
+                                MS_SECURITY_TLS, MS_ERROR_PROTOCOL_ERROR,
+                                "does not allow LOGIN and offers no other login method");
+  g_assert_cmpstr (record, ==, "");
+  /* Its TLS was fine, and is reported. */
+  g_assert_cmpstr (o.result.tls.subject, ==, "CN=localhost");
+  record2 = check_quick_failure (&o2, "imap-noauth", NULL, "plain", IMAP,
+                                 MS_SECURITY_STARTTLS, MS_ERROR_PROTOCOL_ERROR,
+                                 "AUTHENTICATE PLAIN");
+  g_assert_cmpstr (record2, ==, "ms1 STARTTLS\nms2 CAPABILITY\n");
+}
+
+/* AUTH LOGIN only (PLAIN is not offered and would get 504). @data: NULL
+ * for 587-style STARTTLS, "implicit" for 465. */
+static void
+test_smtp_auth_login (gconstpointer data)
+{
+  const char *tls = data;
+  FaultServer *server = fault_start_full ("smtp-authlogin", NULL, tls, NULL);
+  g_auto(Outcome) o = { 0 };
+  g_autofree char *record = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *user64 = base64_of (USER);
+  g_autofree char *pass64 = base64_of (PASSWORD);
+  g_autofree char *user_line = NULL;
+  g_autofree char *pass_line = NULL;
+  g_autofree char *pattern = NULL;
+
+  transcript_start ();
+  run_probe (&o, SMTP, server->port,
+             tls != NULL ? MS_SECURITY_TLS : MS_SECURITY_STARTTLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  log = transcript_stop ();
+  record = fault_stop (server);
+  g_test_message ("smtp-authlogin %s: %.1f ms", tls ? tls : "starttls",
+                  o.result.elapsed_us / 1000.0);
+
+  g_assert_no_error (o.error);
+  g_assert_true (o.result.authenticated);
+  g_assert_cmpstr (o.result.mechanism, ==, "LOGIN");
+  g_assert_true (strv_has (o.result.capabilities, "AUTH LOGIN"));
+  g_assert_cmpuint (o.result.max_message_size, ==, 20971520);
+  assert_stages (&o, tls != NULL ? tls_stages : starttls_stages);
+
+  /* What the client sent, in order; base64 has no regex specials but
+   * "+", which the probe's EHLO name cannot hold. */
+  {
+    g_autofree char *user_re = g_regex_escape_string (user64, -1);
+    g_autofree char *pass_re = g_regex_escape_string (pass64, -1);
+
+    pattern = g_strdup_printf ("^EHLO \\S+\n%sAUTH LOGIN\n%s\n%s\nQUIT\n$",
+                               tls != NULL ? "" : "STARTTLS\nEHLO \\S+\n",
+                               user_re, pass_re);
+  }
+  if (!g_regex_match_simple (pattern, record, 0, 0))
+    g_test_fail_printf ("record “%s” does not match “%s”", record, pattern);
+  user_line = record_argument (record, "AUTH LOGIN", FALSE);
+  assert_decodes_to (user_line, USER, strlen (USER));
+  pass_line = record_argument (record, user_line, FALSE);
+  assert_decodes_to (pass_line, PASSWORD, strlen (PASSWORD));
+  /* And what was said between, as the probe saw it. */
+  assert_has_text (log, "C: AUTH LOGIN\nS: 334 VXNlcm5hbWU6\nC: <hidden>\n"
+                        "S: 334 UGFzc3dvcmQ6\nC: <hidden>\n"
+                        "S: 235 2.7.0 Authentication successful\nC: QUIT\n");
+}
+
+/* AUTH offered over TLS, but neither PLAIN nor LOGIN; or no AUTH at all. */
+static void
+test_smtp_auth_unsupported (void)
+{
+  static const struct {
+    const char *scenario;
+    const char *tls;
+    MsSecurity security;
+    const char *message_part;
+    const char *record;
+  } cases[] = {
+    { "smtp-auth-unsupported", NULL, MS_SECURITY_STARTTLS,
+      "(AUTH CRAM-MD5 XOAUTH2); mailsetup needs PLAIN or LOGIN",
+      "^EHLO \\S+\nSTARTTLS\nEHLO \\S+\n$" },
+    { "smtp-auth-unsupported", "implicit", MS_SECURITY_TLS,
+      "(AUTH CRAM-MD5 XOAUTH2); mailsetup needs PLAIN or LOGIN",
+      "^EHLO \\S+\n$" },
+    { "smtp-noauth", NULL, MS_SECURITY_STARTTLS,
+      "does not offer a login (SMTP AUTH)",
+      "^EHLO \\S+\nSTARTTLS\nEHLO \\S+\n$" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Outcome) o = { 0 };
+      g_autofree char *record =
+        check_quick_failure (&o, cases[i].scenario, NULL, cases[i].tls, SMTP,
+                             cases[i].security, MS_ERROR_PROTOCOL_ERROR,
+                             cases[i].message_part);
+
+      if (!g_regex_match_simple (cases[i].record, record, 0, 0))
+        g_test_fail_printf ("%s: record “%s”", cases[i].scenario, record);
+      /* It got as far as choosing a mechanism, and no further. */
+      assert_stages (&o, cases[i].security == MS_SECURITY_TLS
+                           ? (const char *const[]) { "connecting", "tls", "greeting", "authenticating", NULL }
+                           : (const char *const[]) { "connecting", "greeting", "tls", "authenticating", NULL });
+    }
+}
+
+/* A server that says yes before it was given the password has not checked
+ * it: that is no verdict on the credentials, and must not pass for one. */
+static void
+test_verdict_without_password (void)
+{
+  static const struct {
+    const char *scenario;
+    Protocol protocol;
+    MsSecurity security;
+    const char *where;
+  } cases[] = {
+    /* "ms1 AUTHENTICATE PLAIN" → "ms1 OK", no "+" */
+    { "imap-auth-skip", IMAP, MS_SECURITY_TLS, "imap-probe.c send_authenticate_plain()" },
+    /* "AUTH LOGIN" → "235", no "334" */
+    { "smtp-auth-skip", SMTP, MS_SECURITY_STARTTLS, "smtp-probe.c authenticate(), AUTH LOGIN" },
+  };
+  g_autoptr(GString) wrong = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      FaultServer *server = fault_start (cases[i].scenario);
+      g_auto(Outcome) o = { 0 };
+      g_autofree char *record = NULL;
+      g_autofree char *pass64 = base64_of (PASSWORD);
+      g_autofree char *plain = sasl_plain_of (PASSWORD);
+
+      run_probe (&o, cases[i].protocol, server->port, cases[i].security,
+                 PASSWORD, LONG_DEADLINE_MS);
+      record = fault_stop (server);
+
+      /* The password never went out... */
+      g_assert_null (strstr (record, PASSWORD));
+      g_assert_null (strstr (record, pass64));
+      g_assert_null (strstr (record, plain));
+      /* ...so the login cannot count as a success. */
+      if (o.ok)
+        g_string_append_printf (wrong, "%s%s: success (mechanism %s) though "
+                                "the password was never sent (%s)",
+                                wrong->len > 0 ? "; " : "", cases[i].scenario,
+                                o.result.mechanism, cases[i].where);
+      else
+        g_assert_error (o.error, MS_ERROR, MS_ERROR_PROTOCOL_ERROR);
+    }
+  if (wrong->len > 0)
+    g_test_fail_printf ("%s", wrong->str);
+}
+
+/* ---- TLS versions ----
+ *
+ * The probes speak TLS 1.2 and 1.3 only. */
+
+/* A client that speaks TLS 1.0 and 1.1 only (security level 0, no
+ * certificate check): the first thing the server at @port says over TLS,
+ * and the version in *@version; NULL if the handshake failed. */
+static char *
+legacy_tls_greeting (guint16 port,
+                     char **version)
+{
+  struct sockaddr_in address = {
+    .sin_family = AF_INET,
+    .sin_port = g_htons (port),
+    .sin_addr.s_addr = g_htonl (INADDR_LOOPBACK),
+  };
+  struct timeval timeout = { .tv_sec = 5 };
+  SSL_CTX *ctx = SSL_CTX_new (TLS_client_method ());
+  SSL *ssl = NULL;
+  char *greeting = NULL;
+  char buf[512];
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int n;
+
+  *version = NULL;
+  g_assert_cmpint (fd, >=, 0);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  if (ctx == NULL
+      || connect (fd, (struct sockaddr *) &address, sizeof address) != 0
+      || !SSL_CTX_set_min_proto_version (ctx, TLS1_VERSION)
+      || !SSL_CTX_set_max_proto_version (ctx, TLS1_1_VERSION)
+      || !SSL_CTX_set_cipher_list (ctx, "DEFAULT:@SECLEVEL=0"))
+    goto out;
+
+  ssl = SSL_new (ctx);
+  SSL_set_fd (ssl, fd);
+  if (SSL_connect (ssl) == 1)
+    {
+      *version = g_strdup (SSL_get_version (ssl));
+      n = SSL_read (ssl, buf, sizeof buf - 1);
+      if (n > 0)
+        greeting = g_strndup (buf, n);
+    }
+
+out:
+  SSL_free (ssl);
+  SSL_CTX_free (ctx);
+  close (fd);
+  return greeting;
+}
+
+/* A server that speaks only TLS 1.0 and 1.1 (an OpenSSL one, which knows
+ * TLS 1.3's supported_versions): the probes offer nothing older than 1.2,
+ * so it finds no common version and says so (a protocol_version alert). */
+static void
+test_tls11_refused (void)
+{
+  g_auto(Outcome) imap = { 0 };
+  g_auto(Outcome) smtp = { 0 };
+  g_auto(Outcome) smtps = { 0 };
+  FaultServer *server = fault_start ("imap-tls11");
+  g_autofree char *version = NULL;
+  g_autofree char *greeting = NULL;
+  g_autofree char *record = NULL;
+  g_autofree char *record2 = NULL;
+  g_autofree char *record3 = NULL;
+
+  /* The server does work, for a client that still takes TLS 1.1. */
+  greeting = legacy_tls_greeting (server->port, &version);
+  if (version == NULL)
+    {
+      /* e.g. an OpenSSL built without TLS 1.1: nothing to refuse. */
+      g_free (fault_stop (server));
+      g_test_skip ("this OpenSSL does not speak TLS 1.1 even at security level 0");
+      return;
+    }
+  g_assert_cmpstr (version, ==, "TLSv1.1");
+  g_assert_true (g_str_has_prefix (greeting ? greeting : "", "* OK "));
+
+  run_probe (&imap, IMAP, server->port, MS_SECURITY_TLS, PASSWORD,
+             LONG_DEADLINE_MS);
+  record = fault_stop (server);
+  g_assert_error (imap.error, MS_ERROR, MS_ERROR_TLS_FAILED);
+  assert_message_has (imap.error, "protocol version");
+  assert_message_has (imap.error, "outdated TLS versions");
+  g_assert_cmpint (imap.elapsed_us, <, QUICK_FAILURE_US);
+  g_assert_null (imap.result.tls.version);
+  g_assert_cmpstr (record, ==, "");
+  g_test_message ("imap-tls11: %.1f ms", imap.elapsed_us / 1000.0);
+
+  record2 = check_quick_failure (&smtp, "smtp-tls11", NULL, NULL, SMTP,
+                                 MS_SECURITY_STARTTLS, MS_ERROR_TLS_FAILED,
+                                 "protocol version");
+  g_assert_true (g_regex_match_simple ("^EHLO \\S+\nSTARTTLS\n$", record2, 0, 0));
+  g_assert_null (smtp.result.tls.version);
+  record3 = check_quick_failure (&smtps, "smtp-tls11", NULL, "implicit", SMTP,
+                                 MS_SECURITY_TLS, MS_ERROR_TLS_FAILED,
+                                 "protocol version");
+  g_assert_cmpstr (record3, ==, "");
+}
+
+/* A server from before TLS 1.3, capped at 1.1, ignores supported_versions
+ * and answers with a TLS 1.1 ServerHello: the probes turn it down
+ * themselves ("unsupported protocol"), before any certificate. */
+static void
+test_tls11_server_hello (void)
+{
+  g_auto(Outcome) imap = { 0 };
+  g_auto(Outcome) smtp = { 0 };
+  g_auto(Outcome) smtps = { 0 };
+  g_autofree char *record = NULL;
+  g_autofree char *record2 = NULL;
+  g_autofree char *record3 = NULL;
+
+  record = check_quick_failure (&imap, "imap-tls11-hello", NULL, NULL, IMAP,
+                                MS_SECURITY_TLS, MS_ERROR_TLS_FAILED,
+                                "unsupported protocol");
+  assert_message_has (imap.error, "outdated TLS versions");
+  g_assert_cmpstr (record, ==, "");
+  g_assert_null (imap.result.tls.version);
+  g_test_message ("imap-tls11-hello: %.1f ms", imap.elapsed_us / 1000.0);
+  record2 = check_quick_failure (&smtp, "smtp-tls11-hello", NULL, NULL, SMTP,
+                                 MS_SECURITY_STARTTLS, MS_ERROR_TLS_FAILED,
+                                 "unsupported protocol");
+  g_assert_true (g_regex_match_simple ("^EHLO \\S+\nSTARTTLS\n$", record2, 0, 0));
+  record3 = check_quick_failure (&smtps, "smtp-tls11-hello", NULL, "implicit",
+                                 SMTP, MS_SECURITY_TLS, MS_ERROR_TLS_FAILED,
+                                 "unsupported protocol");
+  g_assert_cmpstr (record3, ==, "");
+}
+
+/* ---- IPv6 ---- */
+
+static gboolean
+have_ipv6_loopback (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV6,
+                                          G_SOCKET_TYPE_STREAM,
+                                          G_SOCKET_PROTOCOL_TCP, &error);
+
+  if (sock == NULL || !g_socket_bind (sock, address, FALSE, &error))
+    {
+      g_autofree char *reason =
+        g_strdup_printf ("no IPv6 loopback: binding ::1 fails (%s)",
+                         error != NULL ? error->message : "?");
+
+      g_test_skip (reason);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Servers listening on ::1 only, reached by the address: IMAP and SMTP
+ * succeed (the certificate names IP:::1); the wrong-host certificate is
+ * refused naming "::1". */
+static void
+test_ipv6_loopback (void)
+{
+  g_auto(Outcome) imap = { 0 };
+  g_auto(Outcome) smtp = { 0 };
+  g_auto(Outcome) wrong = { 0 };
+  FaultServer *server;
+  g_autofree char *record = NULL;
+  g_autofree char *record2 = NULL;
+  g_autofree char *record3 = NULL;
+
+  if (!have_ipv6_loopback ())
+    return;
+
+  server = fault_start_at ("imap-icloud", NULL, NULL, NULL, "::1");
+  run_probe_full (&imap, IMAP, "::1", server->port, MS_SECURITY_TLS, USER,
+                  PASSWORD, LONG_DEADLINE_MS, NULL);
+  record = fault_stop (server);
+  g_assert_no_error (imap.error);
+  g_assert_cmpstr (imap.result.mechanism, ==, "LOGIN");
+  assert_tls_info (&imap.result.tls);
+  assert_stages (&imap, tls_stages);
+  g_test_message ("IMAP over ::1: %.1f ms", imap.result.elapsed_us / 1000.0);
+
+  server = fault_start_at ("smtp-starttls-ok", NULL, NULL, NULL, "::1");
+  run_probe_full (&smtp, SMTP, "::1", server->port, MS_SECURITY_STARTTLS, USER,
+                  PASSWORD, LONG_DEADLINE_MS, NULL);
+  record2 = fault_stop (server);
+  g_assert_no_error (smtp.error);
+  g_assert_cmpstr (smtp.result.mechanism, ==, "PLAIN");
+  assert_tls_info (&smtp.result.tls);
+  g_test_message ("SMTP over ::1: %.1f ms", smtp.result.elapsed_us / 1000.0);
+
+  server = fault_start_at ("imap-icloud", "wronghost", NULL, NULL, "::1");
+  run_probe_full (&wrong, IMAP, "::1", server->port, MS_SECURITY_TLS, USER,
+                  PASSWORD, LONG_DEADLINE_MS, NULL);
+  record3 = fault_stop (server);
+  g_assert_error (wrong.error, MS_ERROR, MS_ERROR_CERTIFICATE_INVALID);
+  assert_message_has (wrong.error, "not for ::1");
+  assert_no_credentials (record3, PASSWORD);
+}
+
+/* "localhost" with both ::1 and 127.0.0.1: a server on either one alone
+ * is found. */
+static void
+test_ipv6_localhost (void)
+{
+  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+  g_autoptr(GError) error = NULL;
+  GList *addresses;
+  gboolean v4 = FALSE, v6 = FALSE;
+  const char *hosts[] = { "::1", "127.0.0.1" };
+
+  if (!have_ipv6_loopback ())
+    return;
+
+  addresses = g_resolver_lookup_by_name (resolver, "localhost", NULL, &error);
+  for (GList *l = addresses; l != NULL; l = l->next)
+    {
+      if (g_inet_address_get_family (l->data) == G_SOCKET_FAMILY_IPV6)
+        v6 = TRUE;
+      else
+        v4 = TRUE;
+    }
+  g_resolver_free_addresses (addresses);
+  if (!v4 || !v6)
+    {
+      g_test_skip ("“localhost” does not resolve to both ::1 and 127.0.0.1 "
+                   "here (see /etc/hosts)");
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      FaultServer *server = fault_start_at ("imap-icloud", NULL, NULL, NULL,
+                                            hosts[i]);
+      g_auto(Outcome) o = { 0 };
+      g_autofree char *record = NULL;
+
+      run_probe (&o, IMAP, server->port, MS_SECURITY_TLS, PASSWORD,
+                 LONG_DEADLINE_MS);
+      record = fault_stop (server);
+      g_assert_no_error (o.error);
+      g_assert_cmpstr (o.result.mechanism, ==, "LOGIN");
+      g_test_message ("localhost, server on %s only: %.1f ms", hosts[i],
+                      o.result.elapsed_us / 1000.0);
+    }
+}
+
 /* ---- IMAP STARTTLS stripping and injection ----
  *
  * fault-server.py's IMAP profiles always offer STARTTLS on plain text, so
@@ -1438,6 +2071,18 @@ log_writer (GLogLevelFlags level,
       for (guint j = 0; j < G_N_ELEMENTS (secrets); j++)
         if (strstr (value, secrets[j]) != NULL)
           secret_logged = TRUE;
+
+      /* "IMAP host:port C: text" (the host has no spaces, even "::1"). */
+      if (g_str_has_prefix (value, "IMAP ") || g_str_has_prefix (value, "SMTP "))
+        {
+          const char *said = strchr (value + 5, ' ');
+
+          G_LOCK (transcript);
+          if (transcript != NULL && said != NULL
+              && (g_str_has_prefix (said, " C: ") || g_str_has_prefix (said, " S: ")))
+            g_ptr_array_add (transcript, g_strdup (said + 1));
+          G_UNLOCK (transcript);
+        }
     }
 
   if ((level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO))
@@ -1568,6 +2213,12 @@ main (int argc,
   g_test_add_func ("/net/imap/flood", test_imap_flood);
   g_test_add_func ("/net/imap/garbage", test_imap_garbage);
   g_test_add_func ("/net/imap/renegotiate", test_imap_renegotiate);
+  for (guint i = 0; i < G_N_ELEMENTS (auth_plain_cases); i++)
+    g_test_add_data_func (auth_plain_cases[i].path, &auth_plain_cases[i],
+                          test_authenticate_plain);
+  g_test_add_func ("/net/imap/authenticate-plain/wrong-password",
+                   test_authenticate_plain_wrong_password);
+  g_test_add_func ("/net/imap/no-usable-login", test_imap_no_usable_login);
   g_test_add_func ("/net/tls/renegotiate-before-greeting", test_renegotiate_before_greeting);
 
   g_test_add_func ("/net/smtp/starttls-ok", test_smtp_starttls_ok);
@@ -1582,6 +2233,16 @@ main (int argc,
   g_test_add_func ("/net/smtp/longline", test_smtp_longline);
   g_test_add_func ("/net/smtp/flood", test_smtp_flood);
   g_test_add_func ("/net/smtp/renegotiate", test_smtp_renegotiate);
+  g_test_add_data_func ("/net/smtp/auth-login", NULL, test_smtp_auth_login);
+  g_test_add_data_func ("/net/smtp/auth-login-tls", "implicit", test_smtp_auth_login);
+  g_test_add_func ("/net/smtp/auth-unsupported", test_smtp_auth_unsupported);
+  g_test_add_func ("/net/probe/verdict-without-password", test_verdict_without_password);
+
+  g_test_add_func ("/net/tls/tls11-refused", test_tls11_refused);
+  g_test_add_func ("/net/tls/tls11-server-hello", test_tls11_server_hello);
+
+  g_test_add_func ("/net/ipv6/loopback", test_ipv6_loopback);
+  g_test_add_func ("/net/ipv6/localhost", test_ipv6_localhost);
 
   for (guint i = 0; i < G_N_ELEMENTS (cert_cases); i++)
     {

@@ -467,9 +467,12 @@ def _running(workdir):
 
 def _run(args):
     """Foreground supervisor: Dovecot + relay sink until SIGTERM/SIGINT."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # A plain flag, not a threading.Event: the handler runs in the main
+    # thread, which may hold the Event's lock inside Event.wait() — a
+    # deadlock that once left a test waiting for its meson timeout.
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
     dv = Dovecot(args.dir, args.certdir, address=args.address)
     try:
         ports = dv.start()
@@ -486,14 +489,14 @@ def _run(args):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
     end = time.monotonic() + args.lifetime if args.lifetime else None
-    while not stop.is_set():
+    while not stopping:
         if dv.proc.poll() is not None:
             sys.stderr.write("dovecot.py: dovecot died:\n%s\n" % dv.log())
             break
         if end is not None and time.monotonic() > end:
             sys.stderr.write("dovecot.py: lifetime over, stopping\n")
             break
-        stop.wait(0.2)
+        time.sleep(0.2)
     dv.stop()
     for path in (_pidfile(args.dir), _portsfile(args.dir)):
         try:

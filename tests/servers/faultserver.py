@@ -3,15 +3,17 @@
 
 Real Dovecot covers the well-behaved server; these cover what it will not
 do on demand: iCloud's quirks, hanging, trickling, flooding, overlong lines,
-garbage, bad and oversized certificates, TLS renegotiation, STARTTLS
-stripping and injection, hang-up after a failed login.
+garbage, bad and oversized certificates, TLS renegotiation, TLS 1.1 only,
+STARTTLS stripping and injection, hang-up after a failed login, and login
+paths Dovecot does not force (IMAP LOGINDISABLED over TLS, SMTP AUTH LOGIN
+only, no usable mechanism).
 
 Command line (fault-server.py is the same program):
 
     fault-server.py --scenario NAME --certs DIR [--cert good|expired|notyet|
         wronghost|selfsigned|bigchain|hugecert|hugechain]
         [--user U --password P] [--record FILE] [--tls implicit|plain]
-        [--host 127.0.0.1] [--line-length N]
+        [--host 127.0.0.1|::1] [--line-length N]
 
 binds HOST:0, prints "PORT <n>" on stdout and serves connections (one thread
 each) until SIGTERM/SIGINT.  --record appends every line the client sent,
@@ -42,6 +44,7 @@ import socket
 import ssl
 import sys
 import threading
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testca  # noqa: E402
@@ -56,10 +59,15 @@ class Closed(Exception):
     """The client went away (or the server is stopping)."""
 
 
+def _family(host):
+    """AF_INET6 for an IPv6 address such as "::1", else AF_INET."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def free_port(host="127.0.0.1"):
     """A port nothing listens on (bound, then closed): connecting to it is
     refused -- unless someone grabs it in between, which is unlikely."""
-    with socket.socket() as s:
+    with socket.socket(_family(host)) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
 
@@ -299,6 +307,8 @@ class Conn:
             self.server.log("client sent %d bytes after STARTTLS" % len(self.buf))
             self.server.record(self.buf)
             self.buf = b""
+        if self.server.scenario in OLD_HELLO_SCENARIOS:
+            self._old_server_hello()
         ctx = self.server.tls_context()
         if ctx is None:
             raise Closed("TLS needed but no --certs given")
@@ -310,6 +320,40 @@ class Conn:
         except (OSError, ssl.SSLError) as e:
             raise Closed("TLS handshake failed: %s" % e)
         self.tls_active = True
+
+    def _tls_record(self):
+        """One TLS record, unencrypted: (content type, body)."""
+        while len(self.buf) < 5:
+            self._fill()
+        end = 5 + int.from_bytes(self.buf[3:5], "big")
+        while len(self.buf) < end:
+            self._fill()
+        record, self.buf = self.buf[:end], self.buf[end:]
+        return record[0], record[5:]
+
+    def _old_server_hello(self):
+        """Answers the ClientHello as a server from before TLS 1.3 that
+        speaks at most TLS 1.1 does: it ignores supported_versions and picks
+        TLS 1.1 in a ServerHello (ECDHE-ECDSA-AES128-SHA).  Never returns:
+        a client that refuses says so with an alert (70 protocol_version,
+        or 40 handshake_failure...) and hangs up; one that does not waits for
+        a Certificate that never comes."""
+        kind, body = self._tls_record()
+        if kind != 22 or body[:1] != b"\x01":
+            raise Closed("TLS 1.1 ServerHello: no ClientHello (record type %d)"
+                         % kind)
+        hello = b"\x03\x02" + os.urandom(32) + b"\x00" + b"\xc0\x09" + b"\x00"
+        message = b"\x02" + len(hello).to_bytes(3, "big") + hello
+        self.send(b"\x16\x03\x02" + len(message).to_bytes(2, "big") + message)
+        try:
+            kind, body = self._tls_record()
+        except Closed:
+            raise Closed("TLS 1.1 ServerHello: the client hung up")
+        if kind == 21 and len(body) >= 2:
+            raise Closed("TLS 1.1 ServerHello: the client sent alert %d"
+                         % body[1])
+        raise Closed("TLS 1.1 ServerHello: the client went on (record type %d)"
+                     % kind)
 
     def renegotiate(self):
         """Asks the client for a TLS renegotiation and waits for it (only
@@ -373,6 +417,19 @@ def _imap_tokens(text):
 _LITERAL = re.compile(rb"\{(\d+)(\+?)\}$")
 
 
+def _legacy_tls_context(certfile, keyfile):
+    """A server context for TLS 1.0 and 1.1 only.  OpenSSL 3 allows them
+    only at security level 0 (their signatures use SHA-1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.load_cert_chain(certfile, keyfile)
+    return ctx
+
+
 # -- IMAP ------------------------------------------------------------------
 
 class ImapProfile:
@@ -381,7 +438,8 @@ class ImapProfile:
     def __init__(self, caps, greeting_text, ok_text, cont,
                  auth_fail, login_fail, plain_authenticate_works,
                  hangup_after_login_fail, hangup_after_auth_fail,
-                 trailing_space=False, greeting_caps=True):
+                 trailing_space=False, greeting_caps=True,
+                 login_disabled=False, auth_skips_response=False):
         self.caps = caps
         self.greeting_text = greeting_text
         self.ok_text = ok_text
@@ -393,11 +451,19 @@ class ImapProfile:
         self.hangup_after_auth_fail = hangup_after_auth_fail
         self.trailing_space = trailing_space
         self.greeting_caps = greeting_caps
+        # LOGINDISABLED over TLS too, and LOGIN refused: the client must
+        # use AUTHENTICATE.
+        self.login_disabled = login_disabled
+        # AUTHENTICATE answered with OK at once, without asking for the
+        # response (so without seeing a password).
+        self.auth_skips_response = auth_skips_response
 
     def capability(self, tls_active, implicit):
         caps = list(self.caps)
         if not tls_active and not implicit:
             caps += ["STARTTLS", "LOGINDISABLED"]
+        elif self.login_disabled:
+            caps.append("LOGINDISABLED")
         return " ".join(caps) + (" " if self.trailing_space else "")
 
 
@@ -450,7 +516,14 @@ def _imap_sasl(c, profile, tag, args, server):
         c.send(prompt)
         return c.readline()
 
-    if mech == b"PLAIN":
+    if profile.auth_skips_response:
+        c.send("%s OK %s\r\n" % (tag, profile.ok_text))
+        return True
+    if initial is not None and "SASL-IR" not in profile.caps:
+        # RFC 4959: an initial response only where SASL-IR is advertised.
+        c.send("%s BAD SASL-IR not supported\r\n" % tag)
+        return None
+    if mech == b"PLAIN" and "AUTH=PLAIN" in profile.caps:
         creds = _plain_credentials(response(profile.cont))
         ok = (profile.plain_authenticate_works and creds is not None
               and server.check(*creds))
@@ -503,6 +576,8 @@ def imap_session(c, profile, greeting=True):
         elif cmd == b"LOGIN":
             if len(args) != 2:
                 c.send("%s BAD Invalid arguments\r\n" % tag)
+            elif profile.login_disabled and c.tls_active:
+                c.send("%s NO [PRIVACYREQUIRED] LOGIN is disabled\r\n" % tag)
             elif not c.tls_active:
                 c.send("%s NO [PRIVACYREQUIRED] Use STARTTLS first\r\n" % tag)
             elif server.check(*args):
@@ -535,6 +610,46 @@ def imap_hangup_first(c):
     # Textbook wording; the only quirk is the hang-up after a failed login,
     # so a client must reconnect to try the next user name.
     imap_session(c, TEXTBOOK)
+
+
+# After TLS: LOGINDISABLED, so AUTHENTICATE PLAIN is the only way in.
+AUTHENTICATE_ONLY = ImapProfile(**dict(
+    vars(TEXTBOOK), caps=["IMAP4rev1", "SASL-IR", "AUTH=PLAIN"],
+    login_disabled=True))
+
+
+def imap_authplain_ir(c):
+    # SASL-IR: the response comes on the AUTHENTICATE line.
+    imap_session(c, AUTHENTICATE_ONLY)
+
+
+def imap_authplain(c):
+    # No SASL-IR: an initial response is BAD; a bare "+" asks for it.
+    imap_session(c, ImapProfile(**dict(vars(AUTHENTICATE_ONLY),
+                                       caps=["IMAP4rev1", "AUTH=PLAIN"],
+                                       cont=b"+\r\n")))
+
+
+def imap_authplain_space(c):
+    # The same, with "+ " (a space and no text) as the continuation.
+    imap_session(c, ImapProfile(**dict(vars(AUTHENTICATE_ONLY),
+                                       caps=["IMAP4rev1", "AUTH=PLAIN"],
+                                       cont=b"+ \r\n")))
+
+
+def imap_auth_skip(c):
+    # No SASL-IR, and "AUTHENTICATE PLAIN" gets OK without a "+": the
+    # password is never asked for, so never checked.
+    imap_session(c, ImapProfile(**dict(vars(AUTHENTICATE_ONLY),
+                                       caps=["IMAP4rev1", "AUTH=PLAIN"],
+                                       auth_skips_response=True)))
+
+
+def imap_noauth(c):
+    # LOGINDISABLED and no AUTH=PLAIN: no way in that a password opens.
+    imap_session(c, ImapProfile(**dict(
+        vars(AUTHENTICATE_ONLY),
+        caps=["IMAP4rev1", "SASL-IR", "AUTH=XOAUTH2", "AUTH=OAUTHBEARER"])))
 
 
 def imap_bye(c):
@@ -591,7 +706,8 @@ SIZE = 20971520
 
 
 def smtp_session(c, starttls=True, auth_ok=True, plaintext_auth=False,
-                 inject=None, starttls_reply=None, long_ehlo=0):
+                 inject=None, starttls_reply=None, long_ehlo=0,
+                 auth_mechs="PLAIN LOGIN", auth_skip=False):
     """A small ESMTP submission server.
 
     starttls: offer STARTTLS before TLS (ignored once TLS is up)
@@ -600,6 +716,9 @@ def smtp_session(c, starttls=True, auth_ok=True, plaintext_auth=False,
     inject: bytes sent in the same write as the STARTTLS 220 reply
     starttls_reply: reply to STARTTLS instead of starting TLS
     long_ehlo: this many extra 250- lines in the first EHLO reply
+    auth_mechs: the mechanisms offered (and the only ones accepted) where
+        AUTH is allowed; "" offers no AUTH at all
+    auth_skip: AUTH answered with 235 at once, without asking for anything
     """
     server = c.server
     c.send("220 localhost ESMTP fault-server\r\n")
@@ -617,8 +736,8 @@ def smtp_session(c, starttls=True, auth_ok=True, plaintext_auth=False,
                                for i in range(long_ehlo)))
             if starttls and not c.tls_active:
                 lines.append("STARTTLS")
-            if auth_allowed:
-                lines.append("AUTH PLAIN LOGIN")
+            if auth_allowed and auth_mechs:
+                lines.append("AUTH %s" % auth_mechs)
             lines += ["ENHANCEDSTATUSCODES", "8BITMIME"]
             c.send("".join("250-%s\r\n" % l for l in lines[:-1])
                    + "250 %s\r\n" % lines[-1])
@@ -634,7 +753,10 @@ def smtp_session(c, starttls=True, auth_ok=True, plaintext_auth=False,
             if not auth_allowed:
                 c.send("530 5.7.0 Must issue a STARTTLS command first\r\n")
                 continue
-            ok = _smtp_auth(c, rest)
+            if auth_skip:
+                c.send("235 2.7.0 Authentication successful\r\n")
+                continue
+            ok = _smtp_auth(c, rest, auth_mechs.split())
             if ok is None:
                 continue
             if ok and auth_ok:
@@ -655,11 +777,14 @@ def smtp_session(c, starttls=True, auth_ok=True, plaintext_auth=False,
             c.send("502 5.5.2 Command not recognized\r\n")
 
 
-def _smtp_auth(c, rest):
-    """AUTH PLAIN/LOGIN exchange; True/False, or None if already answered."""
+def _smtp_auth(c, rest, offered=("PLAIN", "LOGIN")):
+    """AUTH PLAIN/LOGIN exchange; True/False, or None if already answered.
+    A mechanism that is not @offered is refused with 504."""
     args = rest.split()
     mech = args[0].upper() if args else b""
     initial = args[1] if len(args) > 1 else None
+    if mech.decode(errors="replace") not in offered:
+        mech = b""
 
     def response(prompt):
         c.send(prompt)
@@ -707,6 +832,27 @@ def smtp_starttls_inject(c):
     smtp_session(c, inject=b"250 injected\r\n")
 
 
+def smtp_authlogin(c):
+    # Only AUTH LOGIN over TLS: PLAIN is not offered, and refused (504).
+    smtp_session(c, auth_mechs="LOGIN")
+
+
+def smtp_auth_unsupported(c):
+    # AUTH over TLS, but neither PLAIN nor LOGIN (both refused with 504).
+    smtp_session(c, auth_mechs="CRAM-MD5 XOAUTH2")
+
+
+def smtp_noauth(c):
+    # No AUTH at all, even over TLS (a relay, not a submission server).
+    smtp_session(c, auth_mechs="")
+
+
+def smtp_auth_skip(c):
+    # Only AUTH LOGIN, and it gets 235 at once, before any 334: the
+    # password is never asked for, so never checked.
+    smtp_session(c, auth_mechs="LOGIN", auth_skip=True)
+
+
 def smtp_421(c):
     c.send("421 Service not available, closing transmission channel\r\n")
 
@@ -747,6 +893,11 @@ SCENARIOS = {
     "imap-icloud": (imap_icloud, "implicit"),
     "imap-icloud-auth-hangup": (imap_icloud_auth_hangup, "implicit"),
     "imap-hangup-first": (imap_hangup_first, "implicit"),
+    "imap-authplain-ir": (imap_authplain_ir, "implicit"),
+    "imap-authplain": (imap_authplain, "implicit"),
+    "imap-authplain-space": (imap_authplain_space, "implicit"),
+    "imap-noauth": (imap_noauth, "implicit"),
+    "imap-auth-skip": (imap_auth_skip, "implicit"),
     "imap-bye": (imap_bye, "implicit"),
     "imap-silent": (silent, "plain"),
     "smtp-silent": (silent, "plain"),
@@ -763,6 +914,14 @@ SCENARIOS = {
     "smtp-starttls-inject": (smtp_starttls_inject, "plain"),
     "smtp-421": (smtp_421, "plain"),
     "smtp-authfail": (smtp_authfail, "plain"),
+    "smtp-authlogin": (smtp_authlogin, "plain"),
+    "smtp-auth-unsupported": (smtp_auth_unsupported, "plain"),
+    "smtp-noauth": (smtp_noauth, "plain"),
+    "smtp-auth-skip": (smtp_auth_skip, "plain"),
+    "imap-tls11": (imap_hangup_first, "implicit"),
+    "smtp-tls11": (smtp_ok, "plain"),
+    "imap-tls11-hello": (imap_hangup_first, "implicit"),
+    "smtp-tls11-hello": (smtp_ok, "plain"),
     "smtp-longreply": (smtp_longreply, "plain"),
     "smtp-454": (smtp_454, "plain"),
     "smtp-longline": (smtp_longline, "plain"),
@@ -774,6 +933,13 @@ SCENARIOS = {
 # what Python's ssl module cannot do: renegotiation.
 LIBSSL_SCENARIOS = frozenset(
     ["tls-renegotiate", "imap-renegotiate", "smtp-renegotiate"])
+
+# Scenarios whose TLS is 1.0/1.1 only (Python's ssl at security level 0).
+LEGACY_TLS_SCENARIOS = frozenset(["imap-tls11", "smtp-tls11"])
+
+# Scenarios that answer the ClientHello with a TLS 1.1 ServerHello of
+# their own making, as a server from before TLS 1.3 does.
+OLD_HELLO_SCENARIOS = frozenset(["imap-tls11-hello", "smtp-tls11-hello"])
 
 
 # -- the server ----------------------------------------------------------------
@@ -807,9 +973,12 @@ class FaultServer:
         if certdir is not None:
             certfile, keyfile = testca.cert_and_key(
                 testca.ensure(certdir)["dir"], cert)
-            self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            self._ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-            self._ctx.load_cert_chain(certfile, keyfile)
+            if scenario in LEGACY_TLS_SCENARIOS:
+                self._ctx = _legacy_tls_context(certfile, keyfile)
+            else:
+                self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                self._ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+                self._ctx.load_cert_chain(certfile, keyfile)
             if scenario in LIBSSL_SCENARIOS:
                 self.libssl_context = _LibSsl.get().server_context(certfile, keyfile)
         elif self.tls == "implicit":
@@ -839,7 +1008,7 @@ class FaultServer:
 
     # -- public --
     def start(self):
-        self.listener = socket.socket()
+        self.listener = socket.socket(_family(self.host))
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind((self.host, 0))
         self.listener.listen(64)
@@ -893,7 +1062,7 @@ class FaultServer:
         if self.stopping.is_set():
             waker.shutdown(socket.SHUT_RDWR)
         c = Conn(self, sock)
-        self.log("connection from %s:%d" % peer)
+        self.log("connection from %s port %d" % peer[:2])
         try:
             if self.tls == "implicit":
                 c.start_tls()
@@ -952,12 +1121,14 @@ def main(argv=None):
                          verbose=args.verbose, line_length=args.line_length)
     except ValueError as e:
         ap.error(str(e))
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
+    # Waits for SIGTERM / SIGINT with sigwait(), not a handler: a handler
+    # that sets a threading.Event can deadlock, for it runs in the main
+    # thread, possibly while that holds the Event's lock in Event.wait().
+    # Blocked before the server's threads exist, so they inherit the mask.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     print("PORT %d" % fs.start(), flush=True)
-    while not done.wait(0.5):
-        pass
+    signal.sigwait(stop_signals)
     fs.stop()
     return 0
 
