@@ -1,5 +1,5 @@
-/* cmd-add.c: mailsetupctl add [--password-stdin] [--name NAME]
- *                              [--timeout S] ADDRESS
+/* cmd-add.c: mailsetupctl add [--password-stdin] [--login LOGIN]
+ *                              [--name NAME] [--timeout S] ADDRESS
  *
  * Reads the password as validate does, has the daemon check it with the
  * mail servers and keep the account (AddAccount), shows the stages as they
@@ -23,6 +23,7 @@ static char *opt_name;  /* as typed, see ctl_argument_to_utf8() */
 
 const GOptionEntry ctl_add_options[] = {
   CTL_PASSWORD_STDIN_OPTION,
+  CTL_LOGIN_OPTION,
   { "name", 0, 0, G_OPTION_ARG_FILENAME, &opt_name,
     N_("Call the account DISPLAY_NAME"), N_("DISPLAY_NAME") },
   CTL_TIMEOUT_OPTION,

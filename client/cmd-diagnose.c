@@ -1,5 +1,5 @@
-/* cmd-diagnose.c: mailsetupctl diagnose [--password-stdin] [--timeout S]
- *                                        ADDRESS
+/* cmd-diagnose.c: mailsetupctl diagnose [--password-stdin] [--login LOGIN]
+ *                                        [--timeout S] ADDRESS
  *
  * Has the daemon walk the troubleshooting checklist for ADDRESS
  * (Manager.Diagnose) and prints it, a mark for each step:
@@ -16,7 +16,9 @@
  * character set has them, else ASCII words; colour only on a terminal,
  * and not with NO_COLOR (https://no-color.org) or TERM=dumb.  The logins
  * use the stored password when the address has an account, or with
- * --password-stdin the first line of standard input.
+ * --password-stdin the first line of standard input; they sign in as
+ * --login when it is given (an iCloud+ custom domain), else as the
+ * account does.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -43,6 +45,7 @@
 
 const GOptionEntry ctl_diagnose_options[] = {
   CTL_PASSWORD_STDIN_OPTION,
+  CTL_LOGIN_OPTION,
   CTL_TIMEOUT_OPTION,
   { NULL }
 };
@@ -195,8 +198,8 @@ close_option (DBusMessageIter *dict, DBusMessageIter *entry,
  * that the password goes from its buffer into the message without the
  * copies a GVariant would leave (transfer full). */
 static DBusMessage *
-new_diagnose_call (const char *address, const char *password,
-                   guint32 timeout_ms)
+new_diagnose_call (const char *address, const char *login,
+                   const char *password, guint32 timeout_ms)
 {
   DBusMessage *message = ctl_client_new_call (CTL_MANAGER_PATH,
                                               CTL_MANAGER_INTERFACE,
@@ -213,6 +216,11 @@ new_diagnose_call (const char *address, const char *password,
          && dbus_message_iter_append_basic (&variant, DBUS_TYPE_STRING,
                                             &password)
          && close_option (&dict, &entry, &variant);
+  if (ok && login != NULL)
+    ok = append_option_key (&dict, &entry, &variant, "login", "s")
+         && dbus_message_iter_append_basic (&variant, DBUS_TYPE_STRING,
+                                            &login)
+         && close_option (&dict, &entry, &variant);
   if (ok && timeout_ms > 0)
     ok = append_option_key (&dict, &entry, &variant, "timeout-ms", "u")
          && dbus_message_iter_append_basic (&variant, DBUS_TYPE_UINT32,
@@ -228,8 +236,10 @@ int
 ctl_cmd_diagnose (CtlClient *client, const char * const *args)
 {
   g_auto(DBusError) error = DBUS_ERROR_INIT;
+  g_autoptr(GError) login_error = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) steps = NULL;
+  g_autofree char *login = NULL;
   char *password = NULL;
   DBusMessage *message;
   guint32 timeout_ms;
@@ -237,6 +247,8 @@ ctl_cmd_diagnose (CtlClient *client, const char * const *args)
   if (!ctl_validation_parse_timeout (ctl_validation_timeout, &timeout_ms))
     return ctl_usage_error (_("--timeout takes a number of seconds greater "
                               "than zero"));
+  if (!ctl_credentials_get_login (&login, &login_error))
+    return ctl_usage_error (login_error->message);
 
   if (ctl_credentials_from_stdin)
     {
@@ -252,7 +264,7 @@ ctl_cmd_diagnose (CtlClient *client, const char * const *args)
       ctl_print_text (stderr, line);
     }
 
-  message = new_diagnose_call (args[0], password, timeout_ms);
+  message = new_diagnose_call (args[0], login, password, timeout_ms);
   ctl_password_free (password);
   reply = ctl_client_send (client, message,
                            ctl_validation_call_timeout (timeout_ms > 0

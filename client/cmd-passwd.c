@@ -40,7 +40,9 @@ ctl_cmd_passwd (CtlClient *client, const char * const *args)
   if (account == NULL)
     return ctl_client_report_error (client, &error);
 
-  password = ctl_credentials_get (client, account->address, &error);
+  /* The account signs in as it did when it was added. */
+  password = ctl_credentials_get (client, account->address, NULL, FALSE,
+                                  &error);
   if (password == NULL)
     return ctl_client_report_error (client, &error);
 

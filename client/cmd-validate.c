@@ -1,4 +1,5 @@
-/* cmd-validate.c: mailsetupctl validate [--password-stdin] [--timeout S] ADDRESS
+/* cmd-validate.c: mailsetupctl validate [--password-stdin] [--login LOGIN]
+ *                                        [--timeout S] ADDRESS
  *
  * Reads the password (from the terminal without echo, or a line of
  * standard input), has the daemon sign in to the IMAP and SMTP servers
@@ -19,6 +20,7 @@
 
 const GOptionEntry ctl_validate_options[] = {
   CTL_PASSWORD_STDIN_OPTION,
+  CTL_LOGIN_OPTION,
   CTL_TIMEOUT_OPTION,
   { NULL }
 };

@@ -10,10 +10,36 @@
 #include <unistd.h>
 
 #include "bus-variant.h"
+#include "commands.h"
+#include "mailsetup-error.h"
 #include "password-input.h"
 #include "settings-format.h"
 
 gboolean ctl_credentials_from_stdin;
+char *ctl_credentials_login;
+
+gboolean
+ctl_credentials_get_login (char **login, GError **error)
+{
+  *login = NULL;
+  if (ctl_credentials_login == NULL)
+    return TRUE;
+
+  *login = ctl_argument_to_utf8 (ctl_credentials_login, error);
+  if (*login == NULL)
+    return FALSE;
+
+  /* The daemon would take it for an address and say that none was given. */
+  if (**login == '\0')
+    {
+      g_clear_pointer (login, g_free);
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("--login takes the address to sign in with"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
 
 const char *
 ctl_credentials_problem (void)
@@ -29,7 +55,8 @@ ctl_credentials_problem (void)
 /* Asks on the terminal, naming the kind of password the provider wants.
  * Returns: as ctl_password_read_terminal(). */
 static char *
-ask_password (CtlClient *client, const char *address, DBusError *error)
+ask_password (CtlClient *client, const char *address, const char *login,
+              gboolean check_login, DBusError *error)
 {
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) settings = NULL;
@@ -43,7 +70,21 @@ ask_password (CtlClient *client, const char *address, DBusError *error)
     return NULL;
 
   settings = g_variant_get_child_value (reply, 0);
-  if (ctl_settings_lookup_string (settings, "address") != NULL)
+
+  /* The daemon would refuse it too, once the password is typed. */
+  if (check_login && login == NULL
+      && ctl_settings_login_required (settings))
+    {
+      g_autofree char *text = ctl_settings_login_text (settings);
+
+      dbus_set_error (error, ms_error_dbus_name (MS_ERROR_INVALID_ADDRESS),
+                      "%s", text);
+      return NULL;
+    }
+
+  if (login != NULL)
+    address = login;
+  else if (ctl_settings_lookup_string (settings, "address") != NULL)
     address = ctl_settings_lookup_string (settings, "address");
   kind = ctl_settings_lookup_string (settings, "password-kind");
 
@@ -60,12 +101,14 @@ ask_password (CtlClient *client, const char *address, DBusError *error)
 char *
 ctl_credentials_get (CtlClient *client,
                      const char *address,
+                     const char *login,
+                     gboolean check_login,
                      DBusError *error)
 {
   if (ctl_credentials_from_stdin)
     return ctl_password_read_line (STDIN_FILENO, error);
 
-  return ask_password (client, address, error);
+  return ask_password (client, address, login, check_login, error);
 }
 
 GVariant *

@@ -71,6 +71,59 @@ ctl_settings_lookup_string (GVariant *settings, const char *key)
   return value;
 }
 
+gboolean
+ctl_settings_login_required (GVariant *settings)
+{
+  gboolean required = FALSE;
+
+  return g_variant_lookup (settings, "login-required", "b", &required)
+         && required;
+}
+
+/* The provider's name for people, e.g. "iCloud Mail" (transfer none). */
+static const char *
+provider_name (GVariant *settings)
+{
+  const char *name = ctl_settings_lookup_string (settings, "display-name");
+
+  if (name == NULL)
+    name = ctl_settings_lookup_string (settings, "provider");
+
+  return name != NULL ? name : "?";
+}
+
+char *
+ctl_settings_login_text (GVariant *settings)
+{
+  const char *address = ctl_settings_lookup_string (settings, "address");
+  const char *name = provider_name (settings);
+
+  if (!ctl_settings_login_required (settings))
+    return NULL;
+  if (address == NULL)
+    address = "?";
+
+  /* Translators: the first and the last %s are a mail address at the
+   * person's own domain, e.g. jane@example.org; the two others the
+   * provider's name, e.g. "iCloud Mail".  --login=LOGIN is the option of
+   * mailsetupctl, as in its --help. */
+  return g_strdup_printf (_("%s is at your own domain, served by %s: sign in "
+                            "with your own %s address (for iCloud+, your "
+                            "primary iCloud address), given with "
+                            "--login=LOGIN. %s stays the From address."),
+                          address, name, name, address);
+}
+
+/* What the "User name:" lines say for an address that signs in with a
+ * login not known yet (transfer full). */
+static char *
+format_login_username (GVariant *settings)
+{
+  /* Translators: a user name, for an address at the person's own
+   * domain; %s is the provider's name, e.g. "iCloud Mail". */
+  return g_strdup_printf (_("your own %s address"), provider_name (settings));
+}
+
 guint
 ctl_settings_lookup_port (GVariant *settings, const char *key)
 {
@@ -137,6 +190,15 @@ append_imap_username (GString *out, GVariant *settings)
   g_autofree char *others_text = NULL;
   g_autofree char *text = NULL;
 
+  /* The candidates are made from the address, which is not the one to
+   * sign in with. */
+  if (ctl_settings_login_required (settings))
+    {
+      text = format_login_username (settings);
+      ctl_format_field (out, 2, _("User name:"), text);
+      return;
+    }
+
   /* The first candidate is the one the daemon tries first; the rest are
    * what to type if the server refuses it. */
   if (g_variant_lookup (settings, "imap-username-candidates", "^a&s",
@@ -172,11 +234,12 @@ append_imap_username (GString *out, GVariant *settings)
 }
 
 /* One smtp-alternatives entry, e.g. "port 465, SSL/TLS", naming the host
- * and user name only where they differ from the main ones (transfer full),
- * or NULL if it holds nothing to show. */
+ * and user name only where they differ from the main ones, and no user
+ * name when @login_required (transfer full), or NULL if it holds nothing
+ * to show. */
 static char *
 format_alternative (GVariant *alternative, const char *main_host,
-                    const char *main_username)
+                    const char *main_username, gboolean login_required)
 {
   const char *host = ctl_settings_lookup_string (alternative, "host");
   guint port = ctl_settings_lookup_port (alternative, "port");
@@ -191,7 +254,8 @@ format_alternative (GVariant *alternative, const char *main_host,
     g_ptr_array_add (parts, g_strdup_printf (_("port %u"), port));
   if (security != NULL)
     g_ptr_array_add (parts, g_strdup (security));
-  if (username != NULL && g_strcmp0 (username, main_username) != 0)
+  if (username != NULL && !login_required
+      && g_strcmp0 (username, main_username) != 0)
     g_ptr_array_add (parts, g_strdup_printf (_("user name %s"), username));
 
   if (parts->len == 0)
@@ -206,12 +270,21 @@ append_smtp_extras (GString *out, GVariant *settings)
 {
   const char *host = ctl_settings_lookup_string (settings, "smtp-host");
   const char *username = ctl_settings_lookup_string (settings, "smtp-username");
+  gboolean login_required = ctl_settings_login_required (settings);
   g_autoptr(GVariant) alternatives = NULL;
   guint64 max_size = 0;
   guint shown = 0;
 
-  if (username != NULL)
-    ctl_format_field (out, 2, _("User name:"), username);
+  if (login_required)
+    {
+      g_autofree char *text = format_login_username (settings);
+
+      ctl_format_field (out, 2, _("User name:"), text);
+    }
+  else if (username != NULL)
+    {
+      ctl_format_field (out, 2, _("User name:"), username);
+    }
 
   alternatives = g_variant_lookup_value (settings, "smtp-alternatives",
                                          G_VARIANT_TYPE ("aa{sv}"));
@@ -224,7 +297,8 @@ append_smtp_extras (GString *out, GVariant *settings)
           g_autoptr(GVariant) alternative =
             g_variant_get_child_value (alternatives, i);
           g_autofree char *text = format_alternative (alternative, host,
-                                                      username);
+                                                      username,
+                                                      login_required);
 
           if (text == NULL)
             continue;
@@ -290,11 +364,18 @@ ctl_settings_format (GString *out, GVariant *settings)
 {
   const char *documentation =
     ctl_settings_lookup_string (settings, "documentation-url");
+  g_autofree char *login_text = NULL;
   gsize before_tail;
 
   g_return_if_fail (g_variant_is_of_type (settings, G_VARIANT_TYPE_VARDICT));
 
   append_title (out, settings);
+  login_text = ctl_settings_login_text (settings);
+  if (login_text != NULL)
+    {
+      g_string_append_c (out, '\n');
+      ctl_text_wrap (out, login_text, 0, CTL_FORMAT_WRAP_WIDTH);
+    }
 
   if (ctl_format_endpoint (out, _("Incoming mail (IMAP)"), settings,
                            "imap-host", "imap-port", "imap-security"))

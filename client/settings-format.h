@@ -16,8 +16,18 @@ G_BEGIN_DECLS
 
 /* Appends the settings in @settings (an a{sv}) to @out.  Only keys that are
  * present are shown; unknown keys and values of an unexpected type are
- * skipped. */
+ * skipped.  With "login-required", the user names are not guessed: the
+ * text of ctl_settings_login_text() says what to sign in with. */
 void ctl_settings_format (GString *out, GVariant *settings);
+
+/* Whether @settings (LookupProvider's) say "login-required": the address
+ * (an iCloud+ custom domain) signs in only with the "login" option. */
+gboolean ctl_settings_login_required (GVariant *settings);
+
+/* What to tell a person about an address whose @settings say
+ * "login-required": that it signs in with the provider's own address,
+ * given with --login (transfer full); NULL when they do not say so. */
+char *ctl_settings_login_text (GVariant *settings);
 
 /* (transfer none): the string at @key of the a{sv} @settings, or NULL if it
  * is absent, empty or not a string.  It lives as long as @settings. */

@@ -7,10 +7,13 @@
 #include "validation-call.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "commands.h"
 #include "credentials.h"
+#include "mailsetup-error.h"
 #include "password-input.h"
+#include "settings-format.h"
 
 /* The daemon gives up after 20 s unless told otherwise (timeout-ms). */
 #define CALL_TIMEOUT_DEFAULT_MS 30000
@@ -96,6 +99,43 @@ on_progress (GVariant *body, gpointer user_data)
   ctl_print_text (stderr, line);
 }
 
+/* After the daemon refused @address with @error: when that is for want
+ * of a login (InvalidAddress for an address whose LookupProvider says
+ * "login-required"), and the daemon's message does not say how to give
+ * one, says it on stderr. */
+static void
+hint_login (CtlClient *client, const char *address, const DBusError *error)
+{
+  g_auto(DBusError) lookup_error = DBUS_ERROR_INIT;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) settings = NULL;
+  g_autofree char *line = NULL;
+
+  if (ctl_credentials_login != NULL
+      || g_strcmp0 (error->name,
+                    ms_error_dbus_name (MS_ERROR_INVALID_ADDRESS)) != 0
+      || (error->message != NULL && strstr (error->message, "--login") != NULL))
+    return;
+
+  /* A malformed address is InvalidAddress too; only the daemon knows
+   * which addresses need a login. */
+  reply = ctl_client_call (client, CTL_MANAGER_PATH, CTL_MANAGER_INTERFACE,
+                           "LookupProvider", g_variant_new ("(s)", address),
+                           G_VARIANT_TYPE ("(a{sv})"), &lookup_error);
+  if (reply == NULL)
+    return;
+  settings = g_variant_get_child_value (reply, 0);
+  if (!ctl_settings_login_required (settings))
+    return;
+
+  line = g_strdup_printf ("mailsetupctl: %s\n",
+                          /* Translators: LOGIN as in the --help of
+                           * "mailsetupctl add". */
+                          _("Give the address to sign in with as "
+                            "--login=LOGIN."));
+  ctl_print_text (stderr, line);
+}
+
 int
 ctl_validation_run (CtlClient *client,
                     const char *method,
@@ -105,20 +145,25 @@ ctl_validation_run (CtlClient *client,
                     GVariant **reply)
 {
   g_auto(DBusError) error = DBUS_ERROR_INIT;
+  g_autoptr(GError) login_error = NULL;
   g_autofree char *operation_id = g_uuid_string_random ();
+  g_autofree char *login = NULL;
   g_autoptr(GVariant) options_value = NULL;
   const char *problem;
   guint32 timeout_ms;
   char *password;
+  int status;
 
   if (!ctl_validation_parse_timeout (ctl_validation_timeout, &timeout_ms))
     return ctl_usage_error (_("--timeout takes a number of seconds greater "
                               "than zero"));
+  if (!ctl_credentials_get_login (&login, &login_error))
+    return ctl_usage_error (login_error->message);
   problem = ctl_credentials_problem ();
   if (problem != NULL)
     return ctl_usage_error (problem);
 
-  password = ctl_credentials_get (client, address, &error);
+  password = ctl_credentials_get (client, address, login, TRUE, &error);
   if (password == NULL)
     return ctl_client_report_error (client, &error);
 
@@ -135,6 +180,8 @@ ctl_validation_run (CtlClient *client,
   g_variant_dict_insert (options, "operation-id", "s", operation_id);
   if (timeout_ms > 0)
     g_variant_dict_insert (options, "timeout-ms", "u", timeout_ms);
+  if (login != NULL)
+    g_variant_dict_insert (options, "login", "s", login);
   options_value = g_variant_ref_sink (g_variant_dict_end (options));
 
   *reply = ctl_credentials_call (client, CTL_MANAGER_PATH,
@@ -143,7 +190,11 @@ ctl_validation_run (CtlClient *client,
                                  ctl_validation_call_timeout (timeout_ms),
                                  reply_type, &error);
   if (*reply == NULL)
-    return ctl_client_report_error (client, &error);
+    {
+      status = ctl_client_report_error (client, &error);
+      hint_login (client, address, &error);
+      return status;
+    }
 
   return CTL_EXIT_OK;
 }

@@ -34,11 +34,13 @@ gboolean ctl_validation_parse_timeout (const char *text, guint32 *timeout_ms);
  * the user sees. */
 int ctl_validation_call_timeout (guint32 timeout_ms);
 
-/* Has the daemon sign in as @address: reads --timeout and the password
- * (see credentials.h), then calls @method of the Manager, whose arguments
- * are (s address, s password, a{sv} options), with @options and an
- * operation-id and timeout-ms added; unless --json, shows the stages of
- * the validation on stderr as they come.
+/* Has the daemon sign in as @address: reads --timeout, --login and the
+ * password (see credentials.h), then calls @method of the Manager, whose
+ * arguments are (s address, s password, a{sv} options), with @options and
+ * an operation-id, timeout-ms and login added; unless --json, shows the
+ * stages of the validation on stderr as they come.  An address that signs
+ * in only with a login (an iCloud+ custom domain) and no --login is told
+ * to give one.
  * Returns: CTL_EXIT_OK with @reply set (transfer full) to the reply, of
  * @reply_type; else the exit status of what went wrong, which has been
  * reported. */

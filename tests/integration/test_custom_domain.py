@@ -447,5 +447,227 @@ class CustomDomainAccount(FakeMxCase):
         self.assertEqual(self.goa.get_password(self.s, goa_path, "imap-password"), PASSWORD)
 
 
+# --------------------------------------------------------------------------
+# mailsetupctl: lookup's "login-required", and --login
+
+import fcntl  # noqa: E402 (kept with the tests that use them)
+import json  # noqa: E402
+import pty  # noqa: E402
+import select  # noqa: E402
+import termios  # noqa: E402
+
+
+class CustomDomainCtl(FakeMxCase):
+    """mailsetupctl for an address at an iCloud+ custom domain: lookup says
+    to sign in with the iCloud address (--login) instead of guessing user
+    names from the custom address; add, validate and diagnose take
+    --login; without it, add and validate fail with InvalidAddress (exit
+    status 10) and say to give it — on a terminal before the password is
+    asked for."""
+
+    EXIT_OK, EXIT_USAGE, EXIT_INVALID_ADDRESS = 0, 2, 10
+
+    certs, dovecot, keyring = TestCertificates(), DovecotServer(), GnomeKeyring()
+    components = [certs, dovecot, ICloudOnDovecot(dovecot), keyring, FakeMxLog()]
+
+    def ctl(self, *args, password=None, timeout=60):
+        r = self.s.run([self.paths.mailsetupctl, *args], input=None if password is None else password + "\n",
+                       timeout=timeout)
+        self.assertNotIn(PASSWORD, r.stdout + r.stderr, f"mailsetupctl {args} printed the password")
+        return r
+
+    def ctl_json(self, *args, **kw):
+        r = self.ctl("--json", *args, **kw)
+        return r, json.loads(r.stdout)
+
+    @staticmethod
+    def unwrapped(text):
+        return " ".join(text.split())
+
+    @staticmethod
+    def user_names(text):
+        return re.findall(r"^\s*User name:\s+(.*?)\s*$", text, re.M)
+
+    def assertSaysToGiveLogin(self, text, address):
+        text = self.unwrapped(text)
+        self.assertIn(f"{address} is at your own domain, served by iCloud Mail", text)
+        self.assertIn("sign in with your own iCloud Mail address", text)
+        self.assertIn("--login=LOGIN", text)
+        self.assertIn(f"{address} stays the From address", text)
+
+    def on_terminal(self, args, answer=None, timeout=60):
+        """Runs mailsetupctl on a pseudo-terminal, typing @answer once it
+        asks for a password → (exit status, everything it wrote)."""
+        master, slave = pty.openpty()
+
+        def controlling_terminal():
+            # The password is read from /dev/tty: the pty must be the
+            # controlling terminal of the new session.
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        proc = subprocess.Popen([self.paths.mailsetupctl, *args], stdin=slave, stdout=slave, stderr=slave,
+                                env=dict(self.s.env), start_new_session=True, preexec_fn=controlling_terminal)
+        os.close(slave)
+        output, answered = b"", False
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([master], [], [], 0.1)
+                if ready:
+                    try:
+                        chunk = os.read(master, 4096)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    output += chunk
+                if answer is not None and not answered and b"password): " in output:
+                    os.write(master, answer.encode() + b"\n")
+                    answered = True
+                if proc.poll() is not None and not ready:
+                    break
+            return proc.wait(timeout=10), output.decode(errors="replace")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            os.close(master)
+
+    # -- lookup -----------------------------------------------------------------
+
+    def test_lookup_says_to_sign_in_with_the_login(self):
+        r = self.ctl("lookup", ADDRESS)
+        self.assertEqual(r.returncode, self.EXIT_OK, r.stderr)
+        self.assertSaysToGiveLogin(r.stdout, ADDRESS)
+        # No user name made from the custom address, for IMAP or SMTP.
+        self.assertNotIn("if that is refused", r.stdout)
+        self.assertEqual(self.user_names(r.stdout), ["your own iCloud Mail address"] * 2, r.stdout)
+        self.assertNotIn("user name", r.stdout)
+        self.assertIn("Incoming mail (IMAP)", r.stdout)
+
+        # Scripts get the daemon's key as it is.
+        r, settings = self.ctl_json("lookup", ADDRESS)
+        self.assertEqual(r.returncode, self.EXIT_OK, r.stderr)
+        self.assertIs(settings["login-required"], True)
+        self.assertEqual(settings["address"], ADDRESS)
+
+        # An iCloud address needs no login, and its user names are shown.
+        r = self.ctl("lookup", LOGIN)
+        self.assertEqual(r.returncode, self.EXIT_OK, r.stderr)
+        self.assertNotIn("your own domain", r.stdout)
+        self.assertNotIn("--login", r.stdout)
+        self.assertEqual(self.user_names(r.stdout), [f"{LOGIN}  (if that is refused: jane)", LOGIN], r.stdout)
+        r, settings = self.ctl_json("lookup", LOGIN)
+        self.assertNotIn("login-required", settings)
+
+    # -- add, show --------------------------------------------------------------
+
+    def test_add_with_login_then_show(self):
+        r = self.ctl("add", ADDRESS, f"--login={LOGIN}", "--password-stdin", password=PASSWORD)
+        self.assertEqual(r.returncode, self.EXIT_OK, r.stdout + r.stderr)
+        self.assertTrue(r.stdout.startswith(f"Added the account {ADDRESS}.\n"), r.stdout)
+        self.assertIn("SMTP: signed in", r.stderr)
+
+        r = self.ctl("show", ADDRESS)
+        self.assertEqual(r.returncode, self.EXIT_OK, r.stderr)
+        self.assertRegex(r.stdout, rf"Account:\s+{re.escape(ADDRESS)}")
+        self.assertEqual(self.user_names(r.stdout), [LOGIN, LOGIN], r.stdout)
+        r, props = self.ctl_json("show", ADDRESS)
+        self.assertEqual((props["Address"], props["ImapUsername"], props["SmtpUsername"]),
+                         (ADDRESS, LOGIN, LOGIN))
+
+        # --login LOGIN (two words) and --json: the same.
+        r, props = self.ctl_json("add", "--password-stdin", "--login", LOGIN, "jane2@example.org",
+                                 password=PASSWORD)
+        self.assertEqual(r.returncode, self.EXIT_OK, r.stderr)
+        self.assertEqual(r.stderr, "")
+        self.assertEqual((props["Address"], props["ImapUsername"], props["SmtpUsername"]),
+                         ("jane2@example.org", LOGIN, LOGIN))
+
+    # -- without the login --------------------------------------------------------
+
+    def test_add_and_validate_without_login_say_to_give_it(self):
+        address = "nobody@example.org"
+        for command in ("add", "validate"):
+            with self.subTest(command=command):
+                r = self.ctl(command, "--password-stdin", address, password=PASSWORD)
+                self.assertEqual(r.returncode, self.EXIT_INVALID_ADDRESS, r.stdout + r.stderr)
+                self.assertEqual(r.stdout, "")
+                # The daemon's message, then how to give the login.
+                self.assertIn(f"{address} is a custom domain of iCloud Mail", r.stderr)
+                self.assertIn("--login", r.stderr)
+                self.assertEqual(r.stderr.count("--login"), 1, r.stderr)
+
+                r, error = self.ctl_json(command, "--password-stdin", address, password=PASSWORD)
+                self.assertEqual(r.returncode, self.EXIT_INVALID_ADDRESS, r.stderr)
+                self.assertEqual(error["error"], ERROR + "InvalidAddress")
+                self.assertIn(f"{address} is a custom domain of iCloud Mail", error["message"])
+                self.assertIn("--login", r.stderr)
+        r, accounts = self.ctl_json("list")
+        self.assertNotIn(address, [a["Address"] for a in accounts])
+        self.assertEqual(dovecot_logins(self.dovecot, address), [])
+
+        # Other InvalidAddress errors get no such hint.
+        r = self.ctl("validate", "--password-stdin", "no-at-sign", password=PASSWORD)
+        self.assertEqual(r.returncode, self.EXIT_INVALID_ADDRESS, r.stderr)
+        self.assertNotIn("--login", r.stderr)
+        r = self.ctl("validate", "--password-stdin", "--login=jane@example.net", address, password=PASSWORD)
+        self.assertEqual(r.returncode, self.EXIT_INVALID_ADDRESS, r.stderr)
+        self.assertIn("jane@example.net is not an address at iCloud Mail", r.stderr)
+        self.assertNotIn("--login", r.stderr)
+
+    def test_on_a_terminal_a_missing_login_is_said_before_the_password(self):
+        status, output = self.on_terminal(["add", "nobody@example.org"], answer=PASSWORD)
+        self.assertEqual(status, self.EXIT_INVALID_ADDRESS, output)
+        self.assertNotIn("Password for", output)
+        self.assertSaysToGiveLogin(output, "nobody@example.org")
+
+        # With --login, the prompt names the address signed in with.
+        status, output = self.on_terminal(["validate", f"--login={LOGIN}", "tty@example.org"], answer=PASSWORD)
+        self.assertEqual(status, self.EXIT_OK, output)
+        self.assertIn(f"Password for {LOGIN} (an app-specific password): ", output)
+        self.assertNotIn(PASSWORD, output)
+
+    def test_empty_login_is_a_usage_error(self):
+        r = self.ctl("add", "--login=", "--password-stdin", "nobody@example.org", password=PASSWORD)
+        self.assertEqual(r.returncode, self.EXIT_USAGE, r.stderr)
+        self.assertIn("--login takes the address to sign in with", r.stderr)
+
+    # -- validate, diagnose --------------------------------------------------------
+
+    def test_validate_with_login(self):
+        address = "valid@example.org"
+        r = self.ctl("validate", "--password-stdin", f"--login={LOGIN}", address, password=PASSWORD)
+        self.assertEqual(r.returncode, self.EXIT_OK, r.stdout + r.stderr)
+        self.assertIn(address, r.stdout)
+        self.assertIn(LOGIN, r.stdout)
+        self.assertNotIn("your own domain", r.stdout)
+
+        r, report = self.ctl_json("validate", "--password-stdin", f"--login={LOGIN}", address, password=PASSWORD)
+        self.assertEqual(r.returncode, self.EXIT_OK, r.stderr)
+        self.assertEqual((report["address"], report["imap-username"], report["smtp-username"]),
+                         (address, LOGIN, LOGIN))
+        self.assertNotIn(f"user=<{address}>", self.dovecot.log())
+
+    def test_diagnose_with_login(self):
+        address = "other@example.org"
+        r, steps = self.ctl_json("diagnose", "--password-stdin", f"--login={LOGIN}", address, password=PASSWORD)
+        steps = steps_by_id(steps)
+        text = describe(steps.values())
+        for step in ("provider", "login-imap", "login-smtp"):
+            self.assertEqual(steps[step]["status"], "pass", text)
+        self.assertIn(f"as {LOGIN}", steps["login-imap"]["detail"], text)
+
+        # For people: the same checklist, the logins ticked.
+        r = self.ctl("diagnose", "--password-stdin", f"--login={LOGIN}", address, password=PASSWORD)
+        self.assertIn("✓ Signing in to receive mail (IMAP)", r.stdout)
+        self.assertIn("✓ Signing in to send mail (SMTP)", r.stdout)
+
+        # Without it, the logins try the custom address, which iCloud refuses.
+        r, steps = self.ctl_json("diagnose", "--password-stdin", address, password=PASSWORD)
+        steps = steps_by_id(steps)
+        self.assertEqual(steps["login-imap"]["status"], "fail", describe(steps.values()))
+
+
 if __name__ == "__main__":
     harness.main()

@@ -87,6 +87,32 @@ class Mailsetupctl(SessionTestCase):
                 self.assertEqual(r.returncode, EXIT_USAGE, r.stdout + r.stderr)
                 self.assertTrue(r.stderr.strip())
 
+    def test_login_option(self):
+        # --login needs a value, and one that is not empty, before anything
+        # is asked of the daemon or read from standard input.
+        for args, says in ((("validate", "--login"), "--login"),
+                           (("add", "--password-stdin", "a@icloud.com", "--login"), "--login"),
+                           (("diagnose", "--login"), "--login"),
+                           (("add", "--login=", "--password-stdin", "a@icloud.com"),
+                            "--login takes the address to sign in with"),
+                           (("validate", "--login", "", "--password-stdin", "a@icloud.com"),
+                            "--login takes the address to sign in with"),
+                           (("diagnose", "--login=", "a@icloud.com"),
+                            "--login takes the address to sign in with"),
+                           # Only the commands that sign in take it.
+                           (("lookup", "--login=jane@icloud.com", "jane@example.org"), "--login"),
+                           (("passwd", "--login=jane@icloud.com", "jane@example.org"), "--login")):
+            with self.subTest(args=args):
+                r = self.ctl(*args, input="not-read\n")
+                self.assertEqual(r.returncode, EXIT_USAGE, r.stdout + r.stderr)
+                self.assertIn(says, r.stderr)
+                self.assertEqual(r.stdout, "")
+        for command in ("validate", "add", "diagnose"):
+            with self.subTest(command=command):
+                r = self.ctl(command, "--help")
+                self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+                self.assertRegex(r.stdout, r"--login=LOGIN\s+Sign in as LOGIN")
+
     def test_help(self):
         r = self.ctl("--help")
         self.assertEqual(r.returncode, EXIT_OK, r.stderr)
