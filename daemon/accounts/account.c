@@ -222,6 +222,8 @@ set_display_name (GVariant *value,
   account->data->display_name = g_strdup (name);
   bus_object_notify (account->object, MS_ACCOUNT_INTERFACE, "DisplayName");
   ms_accounts_save_soon (account->accounts);
+  /* GOA's copy, if there is one, follows (in the background). */
+  ms_goa_refresh (account->data, NULL);
 
   return TRUE;
 }
@@ -447,6 +449,8 @@ on_new_password_stored (GObject *source,
       adopt_endpoints (op->account, op->validation);
       record_check (op->account, op->validation, NULL);
       bus_call_return (op->call, NULL);
+      /* GOA's copy, if there is one, follows (in the background). */
+      ms_goa_refresh (op->account->data, op->password);
     }
 
   set_password_free (op);

@@ -14,6 +14,15 @@
  * person's own: it is left alone, and publishing fails with AccountExists
  * rather than put a second account beside it.
  *
+ * Refreshing (after SetPassword or a new DisplayName) is the same work
+ * with two differences: it never starts goa-daemon, and it changes
+ * nothing unless GOA already has our account for this mailsetup account.
+ * After a new name it looks the stored password up only then.
+ *
+ * One at a time per address: two runs side by side would both see the
+ * outdated account and both add a new one.  A run that starts while
+ * another for the same address is under way waits for it to end.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -25,6 +34,7 @@
 
 #include "mailsetup-error.h"
 #include "password.h"
+#include "secrets/secret-store.h"
 
 #define GOA_BUS_NAME "org.gnome.OnlineAccounts"
 #define GOA_MANAGER_PATH "/org/gnome/OnlineAccounts/Manager"
@@ -49,13 +59,16 @@ typedef struct {
   GDBusConnection *bus;
   char *address;
   char *account_id;
-  char *password;
+  char *password;            /* NULL: the stored one, looked up when needed */
   GVariant *details;
   GVariant *objects;         /* GetManagedObjects' reply */
   char *keep;                /* our GOA account, if it matches so far */
   GPtrArray *stale;          /* our GOA accounts to remove */
+  guint hand_made;           /* accounts for the address not made by us */
   char *result;              /* the path to return once stale is empty */
   guint checked;             /* which password is being compared */
+  gboolean refresh;          /* only bring an account of ours up to date */
+  GDBusCallFlags flags;      /* NO_AUTO_START when refreshing */
 } Publish;
 
 static void
@@ -71,6 +84,66 @@ publish_free (Publish *publish)
   g_clear_pointer (&publish->stale, g_ptr_array_unref);
   g_free (publish->result);
   g_free (publish);
+}
+
+/* One run at a time per address */
+
+/* address → the GQueue of GTasks waiting for the run under way; an
+ * address with no run under way is not in it. */
+static GHashTable *running;
+
+static void start (GTask *task);
+
+/* Runs @task now, or after the runs for its address before it.  Takes
+ * @task. */
+static void
+start_or_wait (GTask *task)
+{
+  Publish *publish = g_task_get_task_data (task);
+  GQueue *waiting;
+
+  if (running == NULL)
+    running = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) g_queue_free);
+
+  waiting = g_hash_table_lookup (running, publish->address);
+  if (waiting != NULL)
+    {
+      g_queue_push_tail (waiting, task);
+      return;
+    }
+
+  g_hash_table_insert (running, g_strdup (publish->address), g_queue_new ());
+  start (task);
+}
+
+/* Returns @path (transfer full, may be NULL) or @error from @task, then
+ * starts the next run for its address.  Takes @task. */
+static void
+done (GTask *task,
+      char *path,
+      GError *error)
+{
+  Publish *publish = g_task_get_task_data (task);
+  g_autofree char *address = g_strdup (publish->address);
+  GQueue *waiting;
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, path, g_free);
+  g_object_unref (task);
+
+  waiting = g_hash_table_lookup (running, address);
+  if (!g_queue_is_empty (waiting))
+    {
+      start (g_queue_pop_head (waiting));
+      return;
+    }
+
+  g_hash_table_remove (running, address);
+  if (g_hash_table_size (running) == 0)
+    g_clear_pointer (&running, g_hash_table_unref);
 }
 
 static GError *
@@ -206,7 +279,7 @@ on_removed (GObject *source,
       /* Removed in GNOME Settings meanwhile: what we wanted. */
       if (!already_gone (error))
         {
-          g_task_return_error (task, unavailable (error));
+          done (g_steal_pointer (&task), NULL, unavailable (error));
           return;
         }
       g_clear_error (&error);
@@ -234,8 +307,7 @@ remove_next_or_return (GTask *task)
 
   if (publish->stale->len == 0)
     {
-      g_task_return_pointer (task, g_steal_pointer (&publish->result), g_free);
-      g_object_unref (task);
+      done (task, g_steal_pointer (&publish->result), NULL);
       return;
     }
 
@@ -245,7 +317,7 @@ remove_next_or_return (GTask *task)
   /* Not cancellable: once the new account is there, the old one goes
    * even if the caller has left, so GOA is not left with two. */
   g_dbus_connection_call (publish->bus, GOA_BUS_NAME, path, GOA_ACCOUNT_INTERFACE, "Remove",
-                          NULL, G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NONE,
+                          NULL, G_VARIANT_TYPE_UNIT, publish->flags,
                           GOA_CALL_TIMEOUT_MS, NULL, on_removed, task);
 }
 
@@ -264,7 +336,7 @@ on_added (GObject *source,
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   if (reply == NULL)
     {
-      g_task_return_error (task, unavailable (error));
+      done (g_steal_pointer (&task), NULL, unavailable (error));
       return;
     }
 
@@ -291,7 +363,7 @@ add_account (GTask *task)
                                          publish->address, publish->address,
                                          g_variant_builder_end (&credentials),
                                          publish->details),
-                          G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE,
+                          G_VARIANT_TYPE ("(o)"), publish->flags,
                           GOA_CALL_TIMEOUT_MS, g_task_get_cancellable (task),
                           on_added, task);
 }
@@ -328,7 +400,7 @@ on_password (GObject *source,
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          g_task_return_error (task, unavailable (error));
+          done (g_steal_pointer (&task), NULL, unavailable (error));
           return;
         }
       /* GOA lost it (its keyring item gone, say): publish it again. */
@@ -368,7 +440,7 @@ check_password (GTask *task,
   g_dbus_connection_call (publish->bus, GOA_BUS_NAME, publish->keep,
                           GOA_PASSWORD_INTERFACE, "GetPassword",
                           g_variant_new ("(s)", password_ids[which]),
-                          G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                          G_VARIANT_TYPE ("(s)"), publish->flags,
                           GOA_CALL_TIMEOUT_MS, g_task_get_cancellable (task),
                           on_password, task);
 }
@@ -425,6 +497,9 @@ goa_accounts_file (void)
   return g_file_new_for_path (path);
 }
 
+static void act (GTask *task);
+static void on_stored_password (GObject *source, GAsyncResult *result, gpointer user_data);
+
 /* Sorts GOA's "imap_smtp" accounts for our address (@candidates, whose
  * marker @conf has): ours that match what we would publish are kept, our
  * others (outdated, or left by a removed mailsetup account with the same
@@ -439,6 +514,8 @@ decide (GTask *task,
   const char *path;
   GVariant *interfaces;
   guint hand_made = 0;
+  guint ours = 0;
+  gboolean is_ours;
 
   g_variant_get (publish->objects, "(a{oa{sa{sv}}})", &iter);
   while (g_variant_iter_loop (iter, "{&o@a{sa{sv}}}", &path, &interfaces))
@@ -464,13 +541,68 @@ decide (GTask *task,
         }
 
       if (marker == NULL)
-        hand_made++;
-      else if (publish->keep == NULL && g_str_equal (marker, publish->account_id)
-               && mail_matches (interfaces, publish->details))
+        {
+          hand_made++;
+          continue;
+        }
+
+      is_ours = g_strcmp0 (marker, publish->account_id) == 0;
+      ours += is_ours;
+      if (publish->keep == NULL && is_ours && mail_matches (interfaces, publish->details))
         publish->keep = g_strdup (path);
       else
         g_ptr_array_add (publish->stale, g_strdup (path));
     }
+
+  /* Never published for this account (or removed from GOA since): a
+   * refresh leaves GOA as it is. */
+  if (publish->refresh && ours == 0)
+    {
+      done (task, NULL, NULL);
+      return;
+    }
+
+  publish->hand_made = hand_made;
+  if (publish->password == NULL)
+    {
+      /* Only now that GOA has a copy to compare: no keyring is asked
+       * (or unlocked) for a person who never published the account. */
+      ms_secret_lookup_async (publish->account_id, publish->address,
+                              g_task_get_cancellable (task), on_stored_password, task);
+      return;
+    }
+
+  act (task);
+}
+
+static void
+on_stored_password (GObject *source,
+                    GAsyncResult *result,
+                    gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Publish *publish = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  publish->password = ms_secret_lookup_finish (result, &error);
+  if (publish->password == NULL && error == NULL)
+    error = g_error_new_literal (MS_ERROR, MS_ERROR_SECRET_STORE_UNAVAILABLE,
+                                 _("No password is stored for this account. Set its "
+                                   "app-specific password again."));
+  if (error != NULL || !ms_password_check (publish->password, &error))
+    {
+      done (g_steal_pointer (&task), NULL, error);
+      return;
+    }
+
+  act (g_steal_pointer (&task));
+}
+
+/* Keeps, adds or refuses, as decide() found.  Takes @task. */
+static void
+act (GTask *task)
+{
+  Publish *publish = g_task_get_task_data (task);
 
   if (publish->keep != NULL)
     {
@@ -480,15 +612,15 @@ decide (GTask *task,
 
   /* Someone's own account for the address: neither changed nor taken
    * over, and no second account beside it. */
-  if (hand_made > 0 && publish->stale->len == 0)
+  if (publish->hand_made > 0 && publish->stale->len == 0)
     {
-      g_task_return_new_error (task, MS_ERROR, MS_ERROR_ACCOUNT_EXISTS,
-                               _("GNOME Online Accounts already has an account for %s that "
-                                 "mailsetup did not make, and mailsetup leaves it as it is. "
-                                 "To publish this account instead, remove that one in "
-                                 "Settings → Online Accounts, then try again."),
-                               publish->address);
-      g_object_unref (task);
+      done (task, NULL,
+            g_error_new (MS_ERROR, MS_ERROR_ACCOUNT_EXISTS,
+                         _("GNOME Online Accounts already has an account for %s that "
+                           "mailsetup did not make, and mailsetup leaves it as it is. "
+                           "To publish this account instead, remove that one in "
+                           "Settings → Online Accounts, then try again."),
+                         publish->address));
       return;
     }
 
@@ -511,14 +643,14 @@ on_conf (GObject *source,
       /* No file: no marker, every account is someone's own. */
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         {
-          g_task_return_error (task, unavailable (error));
+          done (g_steal_pointer (&task), NULL, unavailable (error));
           return;
         }
       g_clear_error (&error);
     }
   else if (!g_key_file_load_from_data (conf, contents, length, G_KEY_FILE_NONE, &error))
     {
-      g_task_return_error (task, unavailable (error));
+      done (g_steal_pointer (&task), NULL, unavailable (error));
       return;
     }
 
@@ -569,13 +701,28 @@ on_objects (GObject *source,
   publish->objects = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   if (publish->objects == NULL)
     {
-      g_task_return_error (task, unavailable (error));
+      /* goa-daemon is not running (a refresh does not start it): it has
+       * nothing of ours to bring up to date. */
+      if (publish->refresh
+          && (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)
+              || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)))
+        {
+          g_debug ("GNOME Online Accounts is not running, so it has nothing of %s to update",
+                   publish->address);
+          g_clear_error (&error);
+          done (g_steal_pointer (&task), NULL, NULL);
+          return;
+        }
+      done (g_steal_pointer (&task), NULL, unavailable (error));
       return;
     }
 
   if (!has_account_for (publish->objects, publish->address))
     {
-      add_account (g_steal_pointer (&task));
+      if (publish->refresh)
+        done (g_steal_pointer (&task), NULL, NULL);
+      else
+        add_account (g_steal_pointer (&task));
       return;
     }
 
@@ -599,16 +746,60 @@ on_bus (GObject *source,
   publish->bus = g_bus_get_finish (result, &error);
   if (publish->bus == NULL)
     {
-      g_task_return_error (task, unavailable (error));
+      done (g_steal_pointer (&task), NULL, unavailable (error));
       return;
     }
 
   /* The task is handed over in the same call: read what we need first. */
   g_dbus_connection_call (publish->bus, GOA_BUS_NAME, GOA_OBJECTS_PATH,
                           "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                          NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"), G_DBUS_CALL_FLAGS_NONE,
+                          NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"), publish->flags,
                           GOA_CALL_TIMEOUT_MS, cancellable,
                           on_objects, g_steal_pointer (&task));
+}
+
+static void
+start (GTask *task)
+{
+  g_bus_get (G_BUS_TYPE_SESSION, g_task_get_cancellable (task), on_bus, task);
+}
+
+static void
+publish_or_refresh (const MsAccountData *account,
+                    const char *password,
+                    gboolean refresh,
+                    GCancellable *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer user_data,
+                    gpointer source_tag)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  Publish *publish = g_new0 (Publish, 1);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_check_cancellable (task, FALSE);
+
+  publish->address = g_strdup (account->address);
+  publish->account_id = g_strdup (account->id);
+  publish->password = ms_password_dup (password);
+  publish->details = g_variant_ref_sink (ms_goa_details (account));
+  publish->stale = g_ptr_array_new_with_free_func (g_free);
+  publish->refresh = refresh;
+  /* A refresh finds what is there: a goa-daemon that is not running
+   * has nothing of ours that is up to date, and stays as it is. */
+  publish->flags = refresh ? G_DBUS_CALL_FLAGS_NO_AUTO_START : G_DBUS_CALL_FLAGS_NONE;
+  g_task_set_task_data (task, publish, (GDestroyNotify) publish_free);
+
+  /* The keyring may hold anything; a D-Bus string must be UTF-8. */
+  if (password != NULL && !ms_password_check (password, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+
+  start_or_wait (task);
 }
 
 void
@@ -618,29 +809,8 @@ ms_goa_publish_async (const MsAccountData *account,
                       GAsyncReadyCallback callback,
                       gpointer user_data)
 {
-  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
-  Publish *publish = g_new0 (Publish, 1);
-  GError *error = NULL;
-
-  g_task_set_source_tag (task, ms_goa_publish_async);
-  g_task_set_check_cancellable (task, FALSE);
-
-  publish->address = g_strdup (account->address);
-  publish->account_id = g_strdup (account->id);
-  publish->password = ms_password_dup (password);
-  publish->details = g_variant_ref_sink (ms_goa_details (account));
-  publish->stale = g_ptr_array_new_with_free_func (g_free);
-  g_task_set_task_data (task, publish, (GDestroyNotify) publish_free);
-
-  /* The keyring may hold anything; a D-Bus string must be UTF-8. */
-  if (!ms_password_check (password, &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-
-  g_bus_get (G_BUS_TYPE_SESSION, cancellable, on_bus, task);
+  publish_or_refresh (account, password, FALSE, cancellable, callback, user_data,
+                      ms_goa_publish_async);
 }
 
 char *
@@ -648,4 +818,29 @@ ms_goa_publish_finish (GAsyncResult *result,
                        GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+on_refreshed (GObject *source,
+              GAsyncResult *result,
+              gpointer user_data)
+{
+  Publish *publish = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (error != NULL)
+    g_warning ("Could not update the GNOME Online Accounts copy of %s: %s",
+               publish->address, error->message);
+  else if (path == NULL)
+    g_debug ("GNOME Online Accounts has no copy of %s to update", publish->address);
+  else
+    g_debug ("The GNOME Online Accounts copy of %s is up to date: %s", publish->address, path);
+}
+
+void
+ms_goa_refresh (const MsAccountData *account,
+                const char *password)
+{
+  publish_or_refresh (account, password, TRUE, NULL, on_refreshed, NULL, ms_goa_refresh);
 }

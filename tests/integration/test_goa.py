@@ -9,10 +9,19 @@ without a stored password, Export fails with the documented errors.
 
 Publishing again: the GOA account mailsetup made carries the detail
 MailsetupAccountId (read back from GOA's accounts.conf).  It is returned
-as it is while it matches; after SetPassword, a new DisplayName, or the
-mailsetup account removed and added again, it is replaced, and GOA still
-has one account for the address.  An account a person made by hand for
-the address is left as it was, and Export fails with AccountExists.
+as it is while it matches; after the mailsetup account was removed and
+added again, it is replaced, and GOA still has one account for the
+address.  An account a person made by hand for the address is left as it
+was, and Export fails with AccountExists.
+
+Following changes: after SetPassword or a new DisplayName, the daemon
+brings the GOA account it published up to date by itself (no Export),
+in the background; the tests wait for the daemon's log line that says
+the update ended (its debug messages are on).  Updates one after another
+end with one account.  An account never published gets no GOA account
+that way, a hand-made one is left alone, a goa-daemon that is not
+running is not started, and a failure (no stored password) changes
+nothing but the log.
 
 goa-daemon verifies certificates through glib-networking, whose GnuTLS
 backend trusts only the system's CA bundle (no SSL_CERT_FILE); the test
@@ -20,8 +29,10 @@ runs it in a mount namespace of its own where that file is the test CA
 (handoff_support.GoaDaemon), so nothing on the machine changes.  Where no
 such namespace can be made, the sign-in test is skipped and says so."""
 
+import concurrent.futures
 import json
 import os
+import re
 
 import harness
 from components import PASSWORD, wait_for
@@ -29,6 +40,7 @@ from handoff_support import (
     ACCOUNT_IFACE,
     GOA_ACCOUNT_IFACE,
     GOA_MAIL_IFACE,
+    GOA_NAME,
     add_account,
     ctl,
     export,
@@ -48,9 +60,46 @@ MARKER = "MailsetupAccountId"
 # A revoked app-specific password: what GOA keeps until told otherwise.
 REVOKED_PASSWORD = "wxyz-wxyz-wxyz-wxyz"
 PROPERTIES_IFACE = "org.freedesktop.DBus.Properties"
+# The daemon's debug messages say when it is done with GOA's copy.
+DEBUG_ENV = {"G_MESSAGES_DEBUG": "mailsetupd"}
 
 
-class GoaPublish(handoff_case(goa=True)):
+def goa_updates(session, address):
+    """How many times the daemon has finished bringing GOA's copy of
+    @address up to date (done, nothing to do, or failed), by its log."""
+    pattern = re.compile(
+        r"(GNOME Online Accounts has no copy of|The GNOME Online Accounts copy of"
+        r"|Could not update the GNOME Online Accounts copy of) " + re.escape(address) + r"[: ]")
+    return len(pattern.findall(session.log()))
+
+
+def goa_update_failures(session, address):
+    return session.log().count("Could not update the GNOME Online Accounts copy of " + address)
+
+
+class FollowingChanges:
+    """SetPassword and DisplayName, each waiting until the daemon is done
+    with GOA's copy (in the background, after the reply)."""
+
+    def wait_goa_update(self, address, before):
+        wait_for(lambda: goa_updates(self.s, address) > before, 20,
+                 what=f"the daemon done with GOA's copy of {address}")
+
+    def set_password(self, path, address, password):
+        before = goa_updates(self.s, address)
+        self.s.call("SetPassword", "s", password, path=path, interface=ACCOUNT_IFACE, timeout=45)
+        self.wait_goa_update(address, before)
+
+    def set_display_name(self, path, name, address=ADDRESS):
+        before = goa_updates(self.s, address)
+        self.s.call("Set", "ssv", ACCOUNT_IFACE, "DisplayName", "s", name, path=path,
+                    interface=PROPERTIES_IFACE)
+        self.wait_goa_update(address, before)
+
+
+class GoaPublish(FollowingChanges, handoff_case(goa=True)):
+    daemon_env = DEBUG_ENV
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -86,10 +135,6 @@ class GoaPublish(handoff_case(goa=True)):
     def remove_from_goa(self, goa_path):
         if goa_path in self.goa.accounts(self.s):
             self.goa.remove_account(self.s, goa_path)
-
-    def set_display_name(self, path, name):
-        self.s.call("Set", "ssv", ACCOUNT_IFACE, "DisplayName", "s", name, path=path,
-                    interface=PROPERTIES_IFACE)
 
     def store_password(self, path, password):
         """Replaces the stored secret itself (what SetPassword would do
@@ -176,20 +221,35 @@ class GoaPublish(handoff_case(goa=True)):
         self.assertEqual(list(self.accounts_for(ADDRESS)), [first])
         self.assertEqual(self.goa.conf_group(self.s, first), group)
 
-    def test_publish_after_set_password(self):
+    def only_account(self, address=ADDRESS):
+        """The one GOA account for @address, or None while there are more
+        (a replacement under way) or none."""
+        accounts = list(self.accounts_for(address))
+        return accounts[0] if len(accounts) == 1 else None
+
+    def replacement_of(self, old, address=ADDRESS):
+        """The one GOA account for @address if it is not @old, else None."""
+        account = self.only_account(address)
+        return account if account != old else None
+
+    def test_set_password_reaches_goa(self):
         # GOA got a password that was revoked since; SetPassword stores a
-        # new one (the only one Dovecot takes), and publishing again hands
-        # GOA the new one.
+        # new one (the only one Dovecot takes), and GOA gets it without
+        # another Export: Evolution and Geary sign in with what GOA has.
         self.addCleanup(self.store_password, self.path, PASSWORD)
         self.store_password(self.path, REVOKED_PASSWORD)
         stale = export(self.s, self.path, "goa")
         self.assertPasswords(stale, REVOKED_PASSWORD)
 
+        before = goa_updates(self.s, ADDRESS)
+        failures = goa_update_failures(self.s, ADDRESS)
         self.s.call("SetPassword", "s", PASSWORD, path=self.path, interface=ACCOUNT_IFACE, timeout=45)
-        updated = export(self.s, self.path, "goa")
+        updated = wait_for(lambda: self.replacement_of(stale), 20, what="GOA's copy replaced")
+        self.wait_goa_update(ADDRESS, before)
         self.assertReplaced(stale, updated)
         self.assertPasswords(updated, PASSWORD)
         self.assertMarked(updated, self.path)
+        self.assertEqual(goa_update_failures(self.s, ADDRESS), failures, self.s.log())
         with open(os.path.join(self.s.config_home, "goa-1.0", "accounts.conf")) as f:
             self.assertNotIn(REVOKED_PASSWORD, f.read())
         # GOA dropped the old account's credentials from the keyring.
@@ -197,21 +257,82 @@ class GoaPublish(handoff_case(goa=True)):
         self.assertTrue(items)
         self.assertFalse([i for i in items if REVOKED_PASSWORD in i.get("secret", "")], items)
 
-        # Now it matches: publishing again keeps it.
+        # It matches: publishing again keeps it, and so does the same
+        # password set again.
         self.assertEqual(export(self.s, self.path, "goa"), updated)
+        self.set_password(self.path, ADDRESS, PASSWORD)
+        self.assertEqual(list(self.accounts_for(ADDRESS)), [updated])
+        # The daemon's messages (debug ones included) name no password.
+        log = self.s.log()
+        self.assertNotIn(PASSWORD, log)
+        self.assertNotIn(REVOKED_PASSWORD, log)
 
-    def test_publish_after_rename(self):
+    def test_rename_without_stored_password(self):
+        # The keyring lost the password, which a new GOA account needs:
+        # the new name is taken all the same, GOA's copy stays as it
+        # was, and the log says why.
+        goa_path = export(self.s, self.path, "goa")
+        self.addCleanup(self.set_display_name, self.path, NAME)
+        self.addCleanup(self.store_password, self.path, PASSWORD)
+        self.keyring.clear(self.s, **secret_attributes(self.s, self.path))
+        failures = goa_update_failures(self.s, ADDRESS)
+        self.set_display_name(self.path, "Jane Without")
+        self.assertEqual(account_property(self.s, self.path, "DisplayName"), "Jane Without")
+        self.assertEqual(goa_update_failures(self.s, ADDRESS), failures + 1, self.s.log())
+        self.assertRegex(self.s.log(), "WARNING.*Could not update the GNOME Online Accounts copy of "
+                         + re.escape(ADDRESS) + ": No password is stored")
+        self.assertEqual(list(self.accounts_for(ADDRESS)), [goa_path])
+        self.assertEqual(self.mail(goa_path)["Name"], NAME)
+
+    def test_rename_reaches_goa(self):
         # The DisplayName is GOA's "Name" (the From name in Evolution).
         first = export(self.s, self.path, "goa")
         self.addCleanup(self.set_display_name, self.path, NAME)
-        self.set_display_name(self.path, "Jane Q. Doe")
-        renamed = export(self.s, self.path, "goa")
+        before = goa_updates(self.s, ADDRESS)
+        self.s.call("Set", "ssv", ACCOUNT_IFACE, "DisplayName", "s", "Jane Q. Doe", path=self.path,
+                    interface=PROPERTIES_IFACE)
+        renamed = wait_for(lambda: self.replacement_of(first), 20, what="GOA's copy replaced")
+        self.wait_goa_update(ADDRESS, before)
         self.assertReplaced(first, renamed)
         self.assertEqual(self.mail(renamed)["Name"], "Jane Q. Doe")
         self.assertEqual(self.mail(renamed)["EmailAddress"], ADDRESS)
         self.assertPasswords(renamed, PASSWORD)
         self.assertMarked(renamed, self.path)
         self.assertEqual(export(self.s, self.path, "goa"), renamed)
+
+    def test_renames_at_once(self):
+        # A settings panel that sets the name as the person types, or
+        # several programs at once: the updates run one after another
+        # (side by side, each would add a new account), and GOA ends with
+        # one account, with the name the account ended with.
+        export(self.s, self.path, "goa")
+        self.addCleanup(self.set_display_name, self.path, NAME)
+        before = goa_updates(self.s, ADDRESS)
+        names = [f"Jane {i}" for i in range(6)]
+        with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+            list(pool.map(lambda name: self.s.call(
+                "Set", "ssv", ACCOUNT_IFACE, "DisplayName", "s", name, path=self.path,
+                interface=PROPERTIES_IFACE), names))
+        wait_for(lambda: goa_updates(self.s, ADDRESS) >= before + len(names), 40,
+                 what="every update of GOA's copy done")
+        renamed = self.only_account()
+        self.assertIsNotNone(renamed, json.dumps(self.accounts_for(ADDRESS), indent=1))
+        self.assertEqual(self.mail(renamed)["Name"], account_property(self.s, self.path, "DisplayName"))
+        self.assertMarked(renamed, self.path)
+        self.assertPasswords(renamed, PASSWORD)
+
+    def test_never_published(self):
+        # GOA runs, but has no copy of this account: a new password or
+        # name adds none.
+        address = "john@icloud.com"
+        path = add_account(self.s, address)
+        self.addCleanup(self.s.call, "Remove", path=path, interface=ACCOUNT_IFACE)
+        self.assertEqual(self.accounts_for(address), {})
+        self.set_password(path, address, PASSWORD)
+        self.set_display_name(path, "John Smith", address)
+        self.assertEqual(self.accounts_for(address), {})
+        self.assertIn(f"GNOME Online Accounts has no copy of {address} to update", self.s.log())
+        self.assertEqual(goa_update_failures(self.s, address), 0, self.s.log())
 
     def test_readded_account(self):
         # The mailsetup account removed and added again (a new Id, other
@@ -265,6 +386,13 @@ class GoaPublish(handoff_case(goa=True)):
         self.assertEqual((self.accounts_for(address), self.goa.conf_group(self.s, hand_made)), before)
         self.assertPasswords(hand_made, "typed-by-hand")
 
+        # A new password for the mailsetup account does not reach it
+        # either, and that is no failure: GOA has no copy of ours.
+        self.set_password(path, address, PASSWORD)
+        self.assertEqual((self.accounts_for(address), self.goa.conf_group(self.s, hand_made)), before)
+        self.assertPasswords(hand_made, "typed-by-hand")
+        self.assertEqual(goa_update_failures(self.s, address), 0, self.s.log())
+
         # Once the person removed it, mailsetup publishes its own.
         self.goa.remove_account(self.s, hand_made)
         published = export(self.s, path, "goa")
@@ -300,8 +428,19 @@ class GoaPublish(handoff_case(goa=True)):
         self.assertTrue(r.stderr.strip())
 
 
-class GoaMissing(handoff_case()):
+class GoaMissing(FollowingChanges, handoff_case()):
     """A session without goa-daemon: nothing answers for GOA."""
+
+    daemon_env = DEBUG_ENV
+
+    def test_set_password_without_goa(self):
+        # Nothing to update, and nothing that failed.
+        address = "john@icloud.com"
+        path = add_account(self.s, address)
+        self.addCleanup(self.s.call, "Remove", path=path, interface=ACCOUNT_IFACE)
+        self.set_password(path, address, PASSWORD)
+        self.assertEqual(account_property(self.s, path, "Status"), "ok")
+        self.assertEqual(goa_update_failures(self.s, address), 0, self.s.log())
 
     def test_goa_not_running(self):
         path = add_account(self.s, ADDRESS)
@@ -313,6 +452,23 @@ class GoaMissing(handoff_case()):
         self.assertEqual(r.returncode, EXIT_SERVICE_UNAVAILABLE, r.stdout + r.stderr)
         self.assertIn("GNOME Online Accounts", r.stderr)
         self.assertEqual(r.stdout, "")
+
+
+class GoaNotRunning(FollowingChanges, handoff_case(goa=True)):
+    """goa-daemon can be activated, but nothing has started it: a new
+    password or name does not start it (the person may not use GNOME, and
+    a GOA that is not running has no copy of ours to update)."""
+
+    daemon_env = DEBUG_ENV
+
+    def test_not_started(self):
+        path = add_account(self.s, ADDRESS)
+        self.assertFalse(self.s.name_has_owner(GOA_NAME))
+        self.set_password(path, ADDRESS, PASSWORD)
+        self.set_display_name(path, "Jane")
+        self.assertEqual(account_property(self.s, path, "Status"), "ok")
+        self.assertFalse(self.s.name_has_owner(GOA_NAME))
+        self.assertEqual(goa_update_failures(self.s, ADDRESS), 0, self.s.log())
 
 
 if __name__ == "__main__":
