@@ -153,6 +153,33 @@ account_attributes (const char *account_id,
   return attributes;
 }
 
+/* Whether none of the items counted in @result is locked; else an error
+ * for @step.  With @unlock_tried, libsecret already asked to unlock. */
+static gboolean
+none_locked (GAsyncResult *result,
+             SecretStep step,
+             gboolean unlock_tried,
+             GError **error)
+{
+  GError *failure = NULL;
+  gssize locked = ms_secret_items_count_locked_finish (result, &failure);
+
+  if (locked < 0)
+    {
+      g_propagate_error (error, unavailable (failure, step));
+      return FALSE;
+    }
+  if (locked > 0)
+    {
+      failure = unlock_tried ? NULL : g_error_new_literal (SECRET_ERROR, SECRET_ERROR_IS_LOCKED,
+                                                            "locked");
+      g_propagate_error (error, unavailable (failure, step));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static void
 on_lookup_locked_counted (GObject *source,
                           GAsyncResult *result,
@@ -160,15 +187,11 @@ on_lookup_locked_counted (GObject *source,
 {
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
-  gssize locked = ms_secret_items_count_locked_finish (result, &error);
 
-  if (locked < 0)
-    g_task_return_error (task, unavailable (error, LOOKING_UP));
-  else if (locked > 0)
-    /* libsecret asked to unlock it, and it stayed locked. */
-    g_task_return_error (task, unavailable (NULL, LOOKING_UP));
-  else
+  if (none_locked (result, LOOKING_UP, TRUE, &error))
     g_task_return_pointer (task, NULL, NULL);
+  else
+    g_task_return_error (task, error);
 }
 
 static void
@@ -300,16 +323,11 @@ on_remove_locked_counted (GObject *source,
 {
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
-  gssize locked = ms_secret_items_count_locked_finish (result, &error);
 
-  if (locked < 0)
-    g_task_return_error (task, unavailable (error, REMOVING));
-  else if (locked > 0)
-    g_task_return_error (task, unavailable (g_error_new_literal (SECRET_ERROR, SECRET_ERROR_IS_LOCKED,
-                                                                 "locked"),
-                                            REMOVING));
-  else
+  if (none_locked (result, REMOVING, FALSE, &error))
     g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
 }
 
 void
