@@ -645,6 +645,19 @@ ms_connection_certificate_dates_wrong (MsConnection *conn)
          conn->verify_error == X509_V_ERR_CERT_NOT_YET_VALID;
 }
 
+/* TLS failed on an established connection, during conn->step. */
+static void
+set_tls_error (MsConnection *conn,
+               GError **error)
+{
+  g_autofree char *reason = openssl_error_string ();
+
+  ERR_clear_error ();
+  g_set_error (error, MS_ERROR, MS_ERROR_TLS_FAILED,
+               _("The secure (TLS) connection to %s port %u failed (%s): %s."),
+               conn->host, conn->port, conn->step, reason);
+}
+
 static void
 set_handshake_error (MsConnection *conn,
                      int ssl_error,
@@ -1260,13 +1273,7 @@ fill_buffer (MsConnection *conn,
             }
           else if (ssl_error != SSL_ERROR_WANT_READ)
             {
-              g_autofree char *reason = openssl_error_string ();
-
-              ERR_clear_error ();
-              g_set_error (error, MS_ERROR, MS_ERROR_TLS_FAILED,
-                           _("The secure (TLS) connection to %s port %u "
-                             "failed (%s): %s."),
-                           conn->host, conn->port, conn->step, reason);
+              set_tls_error (conn, error);
               return FALSE;
             }
         }
@@ -1422,13 +1429,7 @@ ms_connection_write (MsConnection *conn,
             }
           else if (ssl_error != SSL_ERROR_WANT_WRITE)
             {
-              g_autofree char *reason = openssl_error_string ();
-
-              ERR_clear_error ();
-              g_set_error (error, MS_ERROR, MS_ERROR_TLS_FAILED,
-                           _("The secure (TLS) connection to %s port %u "
-                             "failed (%s): %s."),
-                           conn->host, conn->port, conn->step, reason);
+              set_tls_error (conn, error);
               return FALSE;
             }
         }

@@ -101,6 +101,21 @@ unavailable (GError *error,
                       _("%s %s"), step_failed (step), cause);
 }
 
+/* The attributes of the account's items, as libsecret stores them;
+ * without @address, those of any address (transfer full). */
+static GHashTable *
+account_attributes (const char *account_id,
+                    const char *address)
+{
+  GHashTable *attributes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  g_hash_table_insert (attributes, g_strdup ("xdg:schema"), g_strdup (MS_SECRET_SCHEMA_NAME));
+  g_hash_table_insert (attributes, g_strdup ("account-id"), g_strdup (account_id));
+  if (address != NULL)
+    g_hash_table_insert (attributes, g_strdup ("address"), g_strdup (address));
+  return attributes;
+}
+
 static void
 on_stored (GObject *source,
            GAsyncResult *result,
@@ -137,20 +152,6 @@ ms_secret_store_finish (GAsyncResult *result,
                         GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* The account's items, found by attributes as libsecret stores them. */
-static GHashTable *
-account_attributes (const char *account_id,
-                    const char *address)
-{
-  GHashTable *attributes = secret_attributes_build (ms_secret_get_schema (),
-                                                    "address", address,
-                                                    "account-id", account_id,
-                                                    NULL);
-
-  g_hash_table_replace (attributes, g_strdup ("xdg:schema"), g_strdup (MS_SECRET_SCHEMA_NAME));
-  return attributes;
 }
 
 /* Whether none of the items counted in @result is locked; else an error
@@ -277,7 +278,6 @@ clear_matching (GHashTable *attributes,
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, clear_matching);
-  g_hash_table_replace (attributes, g_strdup ("xdg:schema"), g_strdup (MS_SECRET_SCHEMA_NAME));
   ms_secret_items_delete_async (attributes, cancellable, on_items_deleted, task);
 }
 
@@ -288,10 +288,7 @@ ms_secret_clear_async (const char *account_id,
                        GAsyncReadyCallback callback,
                        gpointer user_data)
 {
-  g_autoptr(GHashTable) attributes = secret_attributes_build (ms_secret_get_schema (),
-                                                              "address", address,
-                                                              "account-id", account_id,
-                                                              NULL);
+  g_autoptr(GHashTable) attributes = account_attributes (account_id, address);
 
   clear_matching (attributes, cancellable, callback, user_data);
 }
@@ -302,9 +299,7 @@ ms_secret_clear_id_async (const char *account_id,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-  g_autoptr(GHashTable) attributes = secret_attributes_build (ms_secret_get_schema (),
-                                                              "account-id", account_id,
-                                                              NULL);
+  g_autoptr(GHashTable) attributes = account_attributes (account_id, NULL);
 
   clear_matching (attributes, cancellable, callback, user_data);
 }
